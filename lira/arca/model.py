@@ -1,0 +1,212 @@
+"""ArcaEncoder: the student, its extra agents and the language-aware fusion, as one model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from sentence_transformers import SentenceTransformer
+from torch import nn
+from tqdm.auto import tqdm
+
+from lira.arca.agents import AGENT_NAMES, CharNgramAgent, EncodingAgent, RomanizedAgent, TransformerAgent
+from lira.arca.fusion import LanguageAwareFusion
+from lira.config import ModelConfig
+from lira.languages import LANGUAGES, canonical_language
+
+UNKNOWN_LANGUAGE = "<unk>"
+ARCA_CONFIG_FILE = "arca.json"
+ARCA_WEIGHTS_FILE = "arca_modules.safetensors"
+STUDENT_DIR = "student"
+
+
+def language_vocabulary() -> list[str]:
+    """Index 0 is 'language not given'; then every registry language, in a fixed order."""
+    return [UNKNOWN_LANGUAGE, *sorted(LANGUAGES)]
+
+
+class ArcaEncoder(nn.Module):
+    """Anchored multi-agent encoder.
+
+    ``agents`` always starts with the transformer student; ``char_ngram`` and ``romanized`` add
+    noise-robust views. ``encode`` follows sentence-transformers (texts in, normalised numpy
+    rows out) with a ``lang`` argument for the fusion gate, so every LiRA evaluator and MTEB-style
+    caller can use it. ``save``/``load`` keep the student as a plain sentence-transformers folder
+    (usable on its own) plus LiRA's extra modules beside it.
+    """
+
+    def __init__(self, student: SentenceTransformer, config: ModelConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or ModelConfig()
+        names = list(self.config.agents)
+        if not names or names[0] != "transformer":
+            raise ValueError(f"model.agents must start with 'transformer', got {names}")
+        unknown = [n for n in names if n not in AGENT_NAMES]
+        if unknown:
+            raise ValueError(f"model.agents: unknown agent(s) {unknown}; choose from {list(AGENT_NAMES)}")
+        transformer = TransformerAgent(student, self.config.max_seq_length)
+        dim = transformer.dim
+        agents: list[EncodingAgent] = [transformer]
+        for name in names[1:]:
+            cls = CharNgramAgent if name == "char_ngram" else RomanizedAgent
+            agents.append(
+                cls(dim, buckets=self.config.char_ngram_buckets, ngram_dim=self.config.char_ngram_dim, orders=self.config.char_ngram_orders)
+            )
+        self.agents = nn.ModuleList(agents)
+        self.languages = language_vocabulary()
+        self.fusion = LanguageAwareFusion(
+            len(agents),
+            dim,
+            num_languages=len(self.languages),
+            language_dim=self.config.language_embedding_dim,
+            language_aware=self.config.language_aware_fusion,
+        )
+        if self.config.freeze_word_embeddings:
+            transformer.freeze_word_embeddings()
+
+    # -- structure -------------------------------------------------------------------------
+    @property
+    def transformer(self) -> TransformerAgent:
+        return self.agents[0]  # type: ignore[return-value]
+
+    @property
+    def dim(self) -> int:
+        return self.transformer.dim
+
+    def language_id(self, lang: str | None) -> int:
+        if lang is None:
+            return 0
+        return self.languages.index(canonical_language(lang, where="lang"))
+
+    def new_parameters(self) -> list[nn.Parameter]:
+        """Parameters initialised by LiRA (agents beyond the transformer, fusion): they get the head learning rate."""
+        params = [p for agent in list(self.agents)[1:] for p in agent.parameters()]
+        return params + list(self.fusion.parameters())
+
+    # -- forward ---------------------------------------------------------------------------
+    def prepare(self, texts: Sequence[str], langs: Sequence[str | None], prompt_name: str | None = None) -> dict[str, Any]:
+        """Tokenise/hash on CPU. Returns ``{agent_name: features, 'language_ids': tensor}``."""
+        prompt = self.transformer.prompt(prompt_name or self.config.prompt_name)
+        batch: dict[str, Any] = {"transformer": self.transformer.prepare(texts, prompt)}
+        for agent in list(self.agents)[1:]:
+            batch[agent.name] = agent.prepare(texts)
+        batch["language_ids"] = torch.tensor([self.language_id(lang) for lang in langs], dtype=torch.long)
+        return batch
+
+    def forward(self, batch: dict[str, Any]) -> torch.Tensor:
+        outputs = [agent(batch[agent.name]) for agent in self.agents]
+        return self.fusion(outputs, batch["language_ids"])
+
+    def gate_weights(self, batch: dict[str, Any]) -> torch.Tensor:
+        outputs = [agent(batch[agent.name]) for agent in self.agents]
+        return self.fusion.weights(outputs, batch["language_ids"])
+
+    # -- inference -------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.transformer.parameters()).device
+
+    @torch.inference_mode()
+    def encode(
+        self,
+        sentences: Sequence[str],
+        *,
+        lang: str | Sequence[str | None] | None = None,
+        prompt_name: str | None = None,
+        batch_size: int = 64,
+        show_progress_bar: bool = False,
+        **_: Any,
+    ) -> np.ndarray:
+        """Encode ``sentences`` to L2-normalised float32 rows (length-sorted batches, order restored)."""
+        sentences = list(sentences)
+        langs = list(lang) if isinstance(lang, (list, tuple)) else [lang] * len(sentences)
+        if len(langs) != len(sentences):
+            raise ValueError(f"got {len(langs)} languages for {len(sentences)} sentences")
+        was_training = self.training
+        self.eval()
+        order = np.argsort([-len(s) for s in sentences], kind="stable")
+        out = np.zeros((len(sentences), self.dim), dtype=np.float32)
+        device = self.device
+        starts = range(0, len(sentences), batch_size)
+        for start in tqdm(starts, desc="encode", disable=not show_progress_bar, leave=False):
+            idx = order[start : start + batch_size]
+            batch = self.prepare([sentences[i] for i in idx], [langs[i] for i in idx], prompt_name)
+            out[idx] = self(move_to_device(batch, device)).float().cpu().numpy()
+        self.train(was_training)
+        return out
+
+    # -- persistence -----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the model atomically: a temp folder renamed into place."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        self.transformer.model.save(str(tmp / STUDENT_DIR))
+        extra = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if not k.startswith("agents.0.")}
+        save_file(extra, str(tmp / ARCA_WEIGHTS_FILE))
+        meta = {"format": "lira-arca/1", "model": vars(self.config).copy(), "languages": self.languages}
+        (tmp / ARCA_CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None) -> "ArcaEncoder":
+        path = Path(path)
+        meta_path = path / ARCA_CONFIG_FILE
+        if not meta_path.exists():
+            raise FileNotFoundError(f"{path}: not a LiRA Arca model (no {ARCA_CONFIG_FILE}); use ArcaEncoder.from_student for a plain model")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        config = ModelConfig(**meta["model"])
+        student = SentenceTransformer(str(path / STUDENT_DIR), device=device or "cpu")
+        model = cls(student, config)
+        missing, unexpected = model.load_state_dict(load_file(str(path / ARCA_WEIGHTS_FILE)), strict=False)
+        bad_missing = [k for k in missing if not k.startswith("agents.0.")]
+        if bad_missing or unexpected:
+            raise ValueError(f"{path / ARCA_WEIGHTS_FILE}: weights do not match the config (missing {bad_missing}, unexpected {unexpected})")
+        return model.to(device or "cpu")
+
+    @classmethod
+    def from_student(cls, name: str, config: ModelConfig | None = None, device: str | None = None) -> "ArcaEncoder":
+        """A fresh Arca model around a student (offline alias, folder or hub id)."""
+        from lira.models.loading import load_sentence_transformer
+
+        return cls(load_sentence_transformer(name, device=device), config).to(device or "cpu")
+
+
+def move_to_device(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: move_to_device(v, device) for k, v in batch.items()}
+    return batch
+
+
+class SentenceTransformerEncoder:
+    """Adapts a plain SentenceTransformer to LiRA's ``Encoder`` protocol (teacher, baselines)."""
+
+    def __init__(self, model: SentenceTransformer, prompt_name: str | None = None) -> None:
+        self.model = model
+        self.default_prompt_name = prompt_name
+
+    def encode(self, sentences: Sequence[str], *, lang: Any = None, prompt_name: str | None = None, batch_size: int = 64, show_progress_bar: bool = False, **_: Any) -> np.ndarray:
+        name = prompt_name or self.default_prompt_name
+        if name is not None and name not in self.model.prompts:
+            name = None
+        emb = self.model.encode(
+            list(sentences), prompt_name=name, batch_size=batch_size, show_progress_bar=show_progress_bar, convert_to_numpy=True, normalize_embeddings=True
+        )
+        return emb.astype(np.float32)

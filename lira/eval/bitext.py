@@ -1,0 +1,92 @@
+"""Bitext retrieval: find each sentence's translation among all candidates, both directions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from lira.eval.base import Encoder, Evaluator
+
+METRICS = ("acc@1", "recall@10", "mrr")
+
+
+def retrieval_ranks(similarity: np.ndarray, gold: Sequence[set[int]]) -> np.ndarray:
+    """1-based rank of the best-scoring gold candidate for each query row.
+
+    rank = 1 + number of candidates scoring strictly higher than the best gold one (ties resolve
+    in the model's favour, as in the usual bitext-mining accuracy).
+    """
+    ranks = np.empty(len(gold), dtype=np.int64)
+    for i, golds in enumerate(gold):
+        best = max(similarity[i, j] for j in golds)
+        ranks[i] = 1 + int((similarity[i] > best).sum())
+    return ranks
+
+
+def rank_metrics(ranks: np.ndarray, k: int = 10) -> dict[str, float]:
+    return {"acc@1": float((ranks == 1).mean()), f"recall@{k}": float((ranks <= k).mean()), "mrr": float((1.0 / ranks).mean())}
+
+
+class BitextRetrievalEvaluator(Evaluator):
+    """Per language: x -> en and en -> x retrieval over that language's held-out pairs.
+
+    Each side is de-duplicated; a query's gold set is every candidate it was paired with, so a
+    sentence that legitimately has two translations is not punished for finding either.
+    By default one encoder embeds both sides (student-student retrieval: it measures alignment
+    inside the model's own space). ``target_encoder`` embeds the English side instead
+    (e.g. the teacher, to measure how close the student landed to its anchors).
+
+    Metrics: ``<lang>/<x2en|en2x>/<acc@1|recall@10|mrr>`` and their mean over languages
+    (``mean/...``); ``primary_metric`` is ``mean/x2en/acc@1``.
+    """
+
+    name = "bitext"
+    primary_metric = "mean/x2en/acc@1"
+
+    def __init__(self, pairs: Iterable[tuple[str, str, str]], batch_size: int = 128, k: int = 10, max_pairs_per_language: int | None = None) -> None:
+        """``pairs``: (english, other, lang) triples."""
+        by_lang: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for en, text, lang in pairs:
+            by_lang[lang].append((en, text))
+        if max_pairs_per_language is not None:
+            by_lang = defaultdict(list, {lang: items[:max_pairs_per_language] for lang, items in by_lang.items()})
+        self.by_lang = dict(sorted(by_lang.items()))
+        self.batch_size = batch_size
+        self.k = k
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable, **kwargs) -> "BitextRetrievalEvaluator":
+        """From ``ParallelPair`` objects (anything with ``en``, ``text``, ``lang``)."""
+        return cls(((p.en, p.text, p.lang) for p in pairs), **kwargs)
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self.by_lang)
+
+    def __call__(self, encoder: Encoder, target_encoder: Encoder | None = None, show_progress_bar: bool = False) -> dict[str, float]:
+        target_encoder = target_encoder or encoder
+        metrics: dict[str, float] = {}
+        for lang, items in self.by_lang.items():
+            texts = sorted({t for _, t in items})
+            english = sorted({e for e, _ in items})
+            t_index = {t: i for i, t in enumerate(texts)}
+            e_index = {e: i for i, e in enumerate(english)}
+            x_gold: list[set[int]] = [set() for _ in texts]
+            e_gold: list[set[int]] = [set() for _ in english]
+            for en, text in items:
+                x_gold[t_index[text]].add(e_index[en])
+                e_gold[e_index[en]].add(t_index[text])
+            x = encoder.encode(texts, lang=lang, batch_size=self.batch_size, show_progress_bar=show_progress_bar)
+            e = target_encoder.encode(english, lang="en", batch_size=self.batch_size, show_progress_bar=show_progress_bar)
+            sim = np.asarray(x, dtype=np.float32) @ np.asarray(e, dtype=np.float32).T
+            for direction, s, gold in (("x2en", sim, x_gold), ("en2x", sim.T, e_gold)):
+                for metric, value in rank_metrics(retrieval_ranks(s, gold), self.k).items():
+                    metrics[f"{lang}/{direction}/{metric}"] = value
+            metrics[f"{lang}/n"] = float(len(items))
+        for direction in ("x2en", "en2x"):
+            for metric in ("acc@1", f"recall@{self.k}", "mrr"):
+                values = [metrics[f"{lang}/{direction}/{metric}"] for lang in self.by_lang]
+                metrics[f"mean/{direction}/{metric}"] = float(np.mean(values)) if values else float("nan")
+        return metrics

@@ -1,0 +1,268 @@
+"""Arca training on accelerate: one loop for CPU, one GPU, or many (``accelerate launch``).
+
+Mixed precision where the device has it, gradient accumulation, length-grouped batches, fixed
+seeds, a progress bar, per-step metrics as JSONL, and checkpoints that are written atomically and
+resumed after a kill: a resumed run skips exactly the batches it had consumed and restores every
+RNG, so it ends where an unbroken run ends.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from lira.arca.model import ArcaEncoder, move_to_device
+from lira.config import LiraConfig
+from lira.data.batching import LengthGroupedBatchSampler
+from lira.data.pairs import ParallelPair, load_pairs
+from lira.models.loading import load_sentence_transformer
+from lira.objective import ArcaObjective
+
+CHECKPOINT_DIR = "checkpoints"
+LATEST_FILE = "LATEST"
+STATE_FILE = "trainer_state.json"
+METRICS_FILE = "metrics.jsonl"
+MODEL_DIR = "model"
+
+
+@dataclass
+class TrainResult:
+    output_dir: Path
+    model_dir: Path
+    steps: int
+    seconds: float
+    pairs_seen: int
+    last_logs: dict[str, float]
+    resumed_from: int | None
+
+
+class PairCollator:
+    """Tokenises a batch of pairs once, for the student (both sides) and the teacher (English)."""
+
+    def __init__(self, model: ArcaEncoder, teacher: Any, english_ids: dict[str, int], max_seq_length: int) -> None:
+        self.model = model
+        self.teacher = teacher
+        self.english_ids = english_ids
+        self.max_seq_length = max_seq_length
+
+    def __call__(self, pairs: Sequence[ParallelPair]) -> dict[str, Any]:
+        texts = [p.text for p in pairs] + [p.en for p in pairs]
+        langs = [p.lang for p in pairs] + ["en"] * len(pairs)
+        return {
+            "student": self.model.prepare(texts, langs),
+            "teacher": dict(self.teacher.tokenize([p.en for p in pairs])),
+            "groups": torch.tensor([self.english_ids[p.en] for p in pairs], dtype=torch.long),
+        }
+
+
+def resolve_mixed_precision(setting: str) -> str:
+    if setting != "auto":
+        if setting not in {"no", "bf16", "fp16"}:
+            raise ValueError(f"train.mixed_precision must be auto, no, bf16 or fp16; got {setting!r}")
+        return setting
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "no"
+
+
+def training_pairs(config: LiraConfig) -> list[ParallelPair]:
+    pairs = load_pairs(config.data.train, split="train", languages=config.data.languages, max_chars=config.data.max_chars)
+    cap = config.data.max_train_pairs_per_language
+    if cap is None:
+        return pairs
+    rng = np.random.default_rng(config.train.seed)
+    by_lang: dict[str, list[ParallelPair]] = {}
+    for pair in pairs:
+        by_lang.setdefault(pair.lang, []).append(pair)
+    kept: list[ParallelPair] = []
+    for lang in sorted(by_lang):
+        group = by_lang[lang]
+        idx = rng.permutation(len(group))[:cap]
+        kept.extend(group[i] for i in sorted(idx))
+    return kept
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def latest_checkpoint(output_dir: Path) -> Path | None:
+    pointer = output_dir / CHECKPOINT_DIR / LATEST_FILE
+    if not pointer.exists():
+        return None
+    path = output_dir / CHECKPOINT_DIR / pointer.read_text(encoding="utf-8").strip()
+    return path if (path / STATE_FILE).exists() else None
+
+
+def _save_checkpoint(accelerator: Accelerator, output_dir: Path, state: dict[str, Any]) -> None:
+    """Write to ``step-N.tmp``, rename to ``step-N``, then move the LATEST pointer: a kill at any
+    moment leaves either the old or the new checkpoint complete, never a half-written one."""
+    root = output_dir / CHECKPOINT_DIR
+    name = f"step-{state['global_step']:07d}"
+    tmp = root / f"{name}.tmp"
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp))
+    if accelerator.is_main_process:
+        (tmp / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+        final = root / name
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        _atomic_write_text(root / LATEST_FILE, name + "\n")
+        for old in root.glob("step-*"):
+            if old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+
+
+def _truncate_metrics(path: Path, last_step: int) -> None:
+    """On resume, drop log lines written after the checkpoint so the log reads as one run."""
+    if not path.exists():
+        return
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines() if line and json.loads(line)["step"] <= last_step]
+    _atomic_write_text(path, "".join(line + "\n" for line in kept))
+
+
+def train_arca(
+    config: LiraConfig,
+    *,
+    resume: bool = True,
+    progress: bool = True,
+    stop_after_steps: int | None = None,
+    on_step: Callable[[int, dict[str, float]], None] | None = None,
+) -> TrainResult:
+    """Train Arca as ``config`` says; returns where the model and logs are.
+
+    ``resume``: continue from ``output_dir``'s latest checkpoint if there is one.
+    ``stop_after_steps``: leave the loop after that many optimizer steps *as if killed* (the
+    schedule still spans the full run), used to test resumption.
+    """
+    tc = config.train
+    output_dir = Path(tc.output_dir)
+    accelerator = Accelerator(mixed_precision=resolve_mixed_precision(tc.mixed_precision), gradient_accumulation_steps=tc.gradient_accumulation_steps)
+    if tc.num_threads:
+        torch.set_num_threads(tc.num_threads)
+    set_seed(tc.seed)
+    if accelerator.is_main_process:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        config.to_yaml(output_dir / "config.yaml")
+
+    pairs = training_pairs(config)
+    if not pairs:
+        raise ValueError(f"no training pairs for languages {config.data.languages} in {config.data.train or 'the shipped corpus'}")
+    english_ids = {en: i for i, en in enumerate(sorted({p.en for p in pairs}))}
+
+    device = accelerator.device
+    teacher = load_sentence_transformer(config.model.teacher, device=str(device))
+    teacher.eval().requires_grad_(False)
+    model = ArcaEncoder.from_student(config.model.student, config.model, device=str(device))
+    objective = ArcaObjective(config.arca)
+
+    new_ids = {id(p) for p in model.new_parameters()}
+    base_params = [p for p in model.parameters() if p.requires_grad and id(p) not in new_ids]
+    head_params = [p for p in model.new_parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [{"params": base_params, "lr": tc.learning_rate}, {"params": head_params, "lr": tc.head_learning_rate}],
+        weight_decay=tc.weight_decay,
+    )
+    micro_per_epoch = math.ceil(len(pairs) / tc.batch_size)
+    steps_per_epoch = max(1, math.ceil(micro_per_epoch / (tc.gradient_accumulation_steps * accelerator.num_processes)))
+    total_steps = tc.max_steps or max(1, math.ceil(tc.epochs * steps_per_epoch))
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(tc.warmup_ratio * total_steps), total_steps)
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    inner: ArcaEncoder = accelerator.unwrap_model(model)
+
+    collate = PairCollator(inner, teacher, english_ids, config.model.max_seq_length)
+    lengths = [len(p.text) + len(p.en) for p in pairs]
+
+    state = {"global_step": 0, "epoch": 0, "micro_in_epoch": 0, "pairs_seen": 0}
+    resumed_from = None
+    checkpoint = latest_checkpoint(output_dir) if resume else None
+    if checkpoint is not None:
+        accelerator.load_state(str(checkpoint))
+        state = json.loads((checkpoint / STATE_FILE).read_text(encoding="utf-8"))
+        resumed_from = state["global_step"]
+        accelerator.print(f"resumed from {checkpoint} (step {resumed_from})")
+    metrics_path = output_dir / METRICS_FILE
+    if accelerator.is_main_process:
+        if checkpoint is None:
+            metrics_path.unlink(missing_ok=True)
+        else:
+            _truncate_metrics(metrics_path, state["global_step"])
+
+    bar = tqdm(total=total_steps, initial=state["global_step"], desc="arca", disable=not (progress and accelerator.is_local_main_process), dynamic_ncols=True)
+    start_time = time.perf_counter()
+    logs: dict[str, float] = {}
+    window_pairs, window_start = 0, time.perf_counter()
+    stopped_early = False
+    model.train()
+    while state["global_step"] < total_steps and not stopped_early:
+        sampler = LengthGroupedBatchSampler(lengths, tc.batch_size, seed=tc.seed, epoch=state["epoch"])
+        loader = accelerator.prepare_data_loader(DataLoader(pairs, batch_sampler=sampler, collate_fn=collate), device_placement=False)  # type: ignore[arg-type]
+        if state["micro_in_epoch"]:
+            loader = accelerator.skip_first_batches(loader, state["micro_in_epoch"])
+        for batch in loader:
+            batch = move_to_device(batch, device)
+            with accelerator.accumulate(model):
+                with torch.no_grad():
+                    teacher_en = teacher(batch["teacher"])["sentence_embedding"].float()
+                with accelerator.autocast():
+                    embeddings = model(batch["student"])
+                n = teacher_en.size(0)
+                loss, logs = objective(embeddings[:n].float(), embeddings[n:].float(), teacher_en, batch["groups"])
+                accelerator.backward(loss)
+                if accelerator.sync_gradients and tc.max_grad_norm:
+                    accelerator.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+            state["micro_in_epoch"] += 1
+            state["pairs_seen"] += n * accelerator.num_processes
+            window_pairs += n * accelerator.num_processes
+            if not accelerator.sync_gradients:
+                continue
+            state["global_step"] += 1
+            step = state["global_step"]
+            bar.update(1)
+            bar.set_postfix(loss=f"{logs['loss']:.4f}")
+            if on_step is not None:
+                on_step(step, logs)
+            if step % tc.log_every == 0 or step == total_steps:
+                elapsed = time.perf_counter() - window_start
+                record = {"step": step, "epoch": state["epoch"], "lr": scheduler.get_last_lr()[0], **logs, "pairs_per_s": window_pairs / max(elapsed, 1e-9)}
+                window_pairs, window_start = 0, time.perf_counter()
+                if accelerator.is_main_process:
+                    with metrics_path.open("a", encoding="utf-8") as fh:
+                        fh.write(json.dumps(record) + "\n")
+            last = step == total_steps
+            if step % tc.checkpoint_every == 0 or last:
+                _save_checkpoint(accelerator, output_dir, dict(state))
+            if last or (stop_after_steps is not None and step >= stop_after_steps):
+                stopped_early = not last
+                break
+        else:
+            state["epoch"] += 1
+            state["micro_in_epoch"] = 0
+    bar.close()
+    model_dir = output_dir / MODEL_DIR
+    if not stopped_early and accelerator.is_main_process:
+        inner.save(model_dir)
+    accelerator.wait_for_everyone()
+    return TrainResult(output_dir, model_dir, state["global_step"], time.perf_counter() - start_time, state["pairs_seen"], logs, resumed_from)

@@ -1,0 +1,104 @@
+import math
+
+import pytest
+import torch
+
+from lira.arca.losses import AnchorAlignmentLoss, ContrastiveAlignmentLoss, GeometryPreservationLoss
+from lira.config import ArcaConfig
+from lira.objective import ArcaObjective
+
+
+def _descends(loss_fn, *shapes, steps=1, lr=0.1, seed=0):
+    """One SGD step on free embeddings must lower the loss."""
+    torch.manual_seed(seed)
+    params = [torch.randn(*s, requires_grad=True) for s in shapes]
+    before, _ = loss_fn(*params)
+    before.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+    after, _ = loss_fn(*params)
+    return float(before), float(after)
+
+
+def test_anchor_hand_computed():
+    lrl = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    en = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    teacher = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    value, parts = AnchorAlignmentLoss(english_weight=0.5)(lrl, en, teacher)
+    # lrl matches the teacher exactly; en row 2 is off by (1, -1): squared distance 2, batch mean 1.
+    assert parts["anchor_lrl"] == pytest.approx(0.0)
+    assert parts["anchor_en"] == pytest.approx(1.0)
+    assert float(value) == pytest.approx(0.5)
+
+
+def test_anchor_gradient_step_lowers_it_and_teacher_gets_no_gradient():
+    teacher = torch.randn(4, 8, requires_grad=True)
+    loss = AnchorAlignmentLoss()
+    before, after = _descends(lambda a, b: loss(a, b, teacher), (4, 8), (4, 8))
+    assert after < before
+    value, _ = loss(torch.randn(4, 8, requires_grad=True), torch.randn(4, 8), teacher)
+    value.backward()
+    assert teacher.grad is None
+
+
+def test_contrastive_hand_computed():
+    eye = torch.eye(2)
+    value, parts = ContrastiveAlignmentLoss(temperature=1.0)(eye, eye)
+    expected = math.log(1 + math.exp(-1))  # -log(e^1 / (e^1 + e^0))
+    assert float(value) == pytest.approx(expected, rel=1e-5)
+    assert parts["contrastive_x2en"] == pytest.approx(parts["contrastive_en2x"])
+
+
+def test_contrastive_masks_duplicate_english_sources():
+    lrl = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    en = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    unmasked, _ = ContrastiveAlignmentLoss(temperature=1.0)(lrl, en)
+    masked, _ = ContrastiveAlignmentLoss(temperature=1.0)(lrl, en, groups=torch.tensor([0, 0, 1]))
+    # Rows 0 and 1 translate the same English sentence: with the mask, each one's only negative is
+    # row 2 (cos 0), so its loss is log(1 + e^-1); row 2 keeps both negatives: log(1 + 2 e^-1).
+    # Without the mask, rows 0 and 1 count each other (cos 1) as wrong answers.
+    expected = (2 * math.log(1 + math.exp(-1)) + math.log(1 + 2 * math.exp(-1))) / 3
+    assert float(masked) == pytest.approx(expected, rel=1e-5)
+    assert float(unmasked) > float(masked)
+
+
+def test_contrastive_gradient_step_lowers_it():
+    loss = ContrastiveAlignmentLoss(temperature=0.1)
+    before, after = _descends(lambda a, b: loss(a, b), (6, 8), (6, 8), lr=0.05)
+    assert after < before
+
+
+def test_contrastive_rejects_bad_temperature():
+    with pytest.raises(ValueError, match="temperature"):
+        ContrastiveAlignmentLoss(temperature=0.0)
+
+
+def test_geometry_hand_computed():
+    student = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    teacher = torch.tensor([[1.0, 0.0], [2.0, 0.0]])  # same direction: cosine 1
+    value, _ = GeometryPreservationLoss()(student, teacher)
+    # Off-diagonal cosines: student 0, teacher 1 -> squared error 1 on both entries.
+    assert float(value) == pytest.approx(1.0)
+    same, _ = GeometryPreservationLoss()(teacher * 3, teacher)
+    assert float(same) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_geometry_different_widths_and_descends():
+    teacher = torch.randn(5, 16)
+    loss = GeometryPreservationLoss()
+    before, after = _descends(lambda s: loss(s, teacher), (5, 8), lr=0.5)
+    assert after < before
+
+
+def test_objective_skips_terms_at_zero_and_sums_weighted_terms():
+    torch.manual_seed(0)
+    a, b, t = torch.randn(4, 8), torch.randn(4, 8), torch.randn(4, 8)
+    full_cfg = ArcaConfig(anchor_weight=1.0, contrastive_weight=0.5, geometry_weight=2.0)
+    total, logs = ArcaObjective(full_cfg)(a, b, t)
+    expected = logs["loss_anchor"] + 0.5 * logs["loss_contrastive"] + 2.0 * logs["loss_geometry"]
+    assert float(total) == pytest.approx(expected, rel=1e-5)
+    _, logs_off = ArcaObjective(ArcaConfig(contrastive_weight=0.0, geometry_weight=0.0))(a, b, t)
+    assert "loss_contrastive" not in logs_off and "loss_geometry" not in logs_off
+    with pytest.raises(ValueError, match="weight"):
+        ArcaObjective(ArcaConfig(anchor_weight=0, contrastive_weight=0, geometry_weight=0))

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+
+from lira.arca.agents import CharNgramAgent, RomanizedAgent, romanize
+from lira.arca.agents.char_ngram import char_ngram_ids, normalize_for_ngrams
+from lira.arca.fusion import LanguageAwareFusion
+from lira.arca.model import ArcaEncoder
+from lira.config import ModelConfig
+from lira.languages import UnknownLanguageError
+
+TEXTS = ["Open a new window.", "Mở cửa sổ mới.", "การดาวน์โหลดล้มเหลว", "ایڈ اون انسٹال نہیں ہو سکا۔"]
+
+
+def test_untrained_fused_model_equals_the_student(tiny_models):
+    model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "char_ngram", "romanized"]))
+    fused = model.encode(TEXTS, lang="vi")
+    plain = SentenceTransformer(tiny_models["student"], device="cpu").encode([f"query: {t}" for t in TEXTS], normalize_embeddings=True)
+    np.testing.assert_allclose(fused, plain, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(fused, axis=1), 1.0, atol=1e-5)
+
+
+def test_encode_restores_input_order_across_length_sorted_batches(tiny_models):
+    model = ArcaEncoder.from_student(tiny_models["student"])
+    together = model.encode(TEXTS, batch_size=2)
+    one_by_one = np.vstack([model.encode([t]) for t in TEXTS])
+    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
+
+
+def test_language_gate_differs_per_language_once_trained():
+    fusion = LanguageAwareFusion(num_agents=2, dim=4, num_languages=3, language_dim=2)
+    torch.nn.init.normal_(fusion.gate.weight)
+    torch.nn.init.normal_(fusion.language_embedding.weight)
+    agents = [torch.randn(1, 4).repeat(2, 1), torch.randn(1, 4).repeat(2, 1)]
+    g = fusion.weights(agents, torch.tensor([1, 2]))
+    assert not torch.allclose(g[0], g[1])
+    assert torch.allclose(g.sum(-1), torch.ones(2))
+    blind = LanguageAwareFusion(num_agents=2, dim=4, num_languages=3, language_aware=False)
+    assert blind.language_embedding is None
+    assert blind.gate.in_features == 8
+
+
+def test_char_ngrams_survive_misspelling_better_than_unrelated_text():
+    def overlap(a, b):
+        x, y = set(char_ngram_ids(normalize_for_ngrams(a), (2, 3, 4), 1 << 20)), set(char_ngram_ids(normalize_for_ngrams(b), (2, 3, 4), 1 << 20))
+        return len(x & y) / len(x | y)
+
+    assert overlap("điện thoại samsung", "điện thoai samsung") > 0.6
+    assert overlap("điện thoại samsung", "giày chạy bộ nike") < 0.1
+    assert romanize("Điện Thoại") == "dien thoai"
+    assert romanize("ক\u200bলম") == romanize("কলম")  # zero-width characters are removed
+
+
+def test_char_agent_starts_silent_and_handles_empty_text():
+    agent = CharNgramAgent(dim=8, buckets=64, ngram_dim=4)
+    out = agent(agent.prepare(["abc", ""]))
+    assert out.shape == (2, 8)
+    assert torch.count_nonzero(out) == 0
+    assert RomanizedAgent(dim=8, buckets=64, ngram_dim=4).view("ไทย") == romanize("ไทย")
+
+
+def test_save_load_round_trip(tiny_models, tmp_path):
+    model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "romanized"]))
+    with torch.no_grad():
+        for p in model.new_parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    before = model.encode(TEXTS, lang="th")
+    path = model.save(tmp_path / "arca")
+    loaded = ArcaEncoder.load(path)
+    np.testing.assert_allclose(loaded.encode(TEXTS, lang="th"), before, atol=1e-5)
+    model.save(tmp_path / "arca")  # overwriting an existing model is atomic too
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["arca"]
+
+
+def test_unknown_language_and_bad_agent_raise_clear_errors(tiny_models):
+    model = ArcaEncoder.from_student(tiny_models["student"])
+    with pytest.raises(UnknownLanguageError, match="xx"):
+        model.encode(["hello"], lang="xx")
+    with pytest.raises(ValueError, match="unknown agent"):
+        ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "bytes"]))
+    with pytest.raises(FileNotFoundError, match="not a LiRA Arca model"):
+        ArcaEncoder.load(tiny_models["student"])
