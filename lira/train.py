@@ -215,7 +215,10 @@ def train_arca(
     model.train()
     while state["global_step"] < total_steps and not stopped_early:
         sampler = LengthGroupedBatchSampler(lengths, tc.batch_size, seed=tc.seed, epoch=state["epoch"])
-        loader = accelerator.prepare_data_loader(DataLoader(pairs, batch_sampler=sampler, collate_fn=collate), device_placement=False)  # type: ignore[arg-type]
+        # A private generator: creating a DataLoader iterator draws a seed from it, and drawing
+        # from the global RNG instead would shift dropout after a resume.
+        plain = DataLoader(pairs, batch_sampler=sampler, collate_fn=collate, generator=torch.Generator().manual_seed(tc.seed))  # type: ignore[arg-type]
+        loader = accelerator.prepare_data_loader(plain, device_placement=False)
         if state["micro_in_epoch"]:
             loader = accelerator.skip_first_batches(loader, state["micro_in_epoch"])
         for batch in loader:

@@ -1,0 +1,112 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lira.arca.model import ArcaEncoder
+from lira.config import LiraConfig
+from lira.train import latest_checkpoint, train_arca
+
+from .conftest import TINY_CORPUS
+
+PROBE = [x for _, x, _ in TINY_CORPUS[:6]]
+
+
+def tiny_config(tiny_models, pairs_file, out_dir, **train) -> LiraConfig:
+    cfg = LiraConfig()
+    cfg.model.teacher = tiny_models["teacher"]
+    cfg.model.student = tiny_models["student"]
+    cfg.model.char_ngram_buckets = 512
+    cfg.model.char_ngram_dim = 16
+    cfg.data.train = str(pairs_file)
+    cfg.data.languages = sorted({lang for *_, lang in TINY_CORPUS})
+    cfg.train.output_dir = str(out_dir)
+    cfg.train.batch_size = 4
+    cfg.train.learning_rate = 1e-3
+    cfg.train.head_learning_rate = 1e-2
+    cfg.train.warmup_ratio = 0.0
+    cfg.train.max_steps = 6
+    cfg.train.checkpoint_every = 2
+    cfg.train.log_every = 1
+    for key, value in train.items():
+        setattr(cfg.train, key, value)
+    return cfg
+
+
+def test_training_lowers_the_objective_and_writes_logs(tiny_models, tiny_pairs_file, tmp_path):
+    cfg = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "run", max_steps=30)
+    result = train_arca(cfg, progress=False)
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == list(range(1, 31))
+    first = np.mean([r["loss"] for r in records[:3]])
+    last = np.mean([r["loss"] for r in records[-3:]])
+    assert last < first * 0.8, (first, last)
+    assert {"loss_anchor", "loss_contrastive", "loss_geometry", "pairs_per_s", "lr"} <= set(records[0])
+    assert result.steps == 30 and (result.model_dir / "arca.json").exists()
+    assert latest_checkpoint(tmp_path / "run").name == "step-0000030"
+    assert len(list((tmp_path / "run" / "checkpoints").glob("step-*"))) == 1
+
+
+def test_interrupted_run_resumes_to_the_same_result(tiny_models, tiny_pairs_file, tmp_path):
+    unbroken = train_arca(tiny_config(tiny_models, tiny_pairs_file, tmp_path / "a"), progress=False)
+    cfg_b = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "b")
+    partial = train_arca(cfg_b, progress=False, stop_after_steps=3)  # dies after step 3; last checkpoint is step 2
+    assert partial.steps == 3 and not partial.model_dir.exists()
+    resumed = train_arca(cfg_b, progress=False)
+    assert resumed.resumed_from == 2 and resumed.steps == 6
+    a = ArcaEncoder.load(unbroken.model_dir).encode(PROBE, lang="th")
+    b = ArcaEncoder.load(resumed.model_dir).encode(PROBE, lang="th")
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4, 5, 6]  # the step-3 line written before the kill was replaced, not doubled
+
+
+CHILD = """
+import sys, time
+from lira.config import LiraConfig
+from lira.train import train_arca
+cfg = LiraConfig.from_yaml(sys.argv[1])
+train_arca(cfg, progress=False, on_step=lambda step, logs: time.sleep(1.0))
+"""
+
+
+def test_sigkilled_process_resumes_to_the_same_result(tiny_models, tiny_pairs_file, tmp_path):
+    cfg = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "killed", max_steps=8)
+    cfg_path = tmp_path / "cfg.yaml"
+    cfg.to_yaml(cfg_path)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(cfg_path)], env=env, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    try:
+        while latest_checkpoint(tmp_path / "killed") is None:
+            assert child.poll() is None, child.stderr.read().decode()[-2000:]
+            assert time.time() < deadline, "no checkpoint within 120 s"
+            time.sleep(0.2)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    assert not (tmp_path / "killed" / "model").exists()
+    resumed = train_arca(cfg, progress=False)
+    assert resumed.resumed_from is not None and resumed.resumed_from >= 2
+    unbroken = train_arca(tiny_config(tiny_models, tiny_pairs_file, tmp_path / "clean", max_steps=8), progress=False)
+    np.testing.assert_allclose(
+        ArcaEncoder.load(resumed.model_dir).encode(PROBE, lang="ur"), ArcaEncoder.load(unbroken.model_dir).encode(PROBE, lang="ur"), atol=1e-5
+    )
+
+
+def test_all_terms_off_but_one_still_trains(tiny_models, tiny_pairs_file, tmp_path):
+    cfg = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "ablate", max_steps=2)
+    cfg.arca.contrastive_weight = 0.0
+    cfg.arca.geometry_weight = 0.0
+    cfg.model.agents = ["transformer"]
+    result = train_arca(cfg, progress=False)
+    record = json.loads((tmp_path / "ablate" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert "loss_contrastive" not in record and "loss_geometry" not in record
+    assert result.steps == 2
