@@ -58,6 +58,7 @@ ALIASES: dict[str, str] = {
     "ne-np": "ne",
     "hi-in": "hi",
     "pa-in": "pa",
+    "gu-in": "gu",
     "bn-bd": "bn",
     "bn-in": "bn",
     "ta-lk": "ta",
