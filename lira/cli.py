@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -19,7 +20,8 @@ app.add_typer(data_app, name="data")
 data_app.add_typer(products_app, name="products")
 app.add_typer(eval_app, name="eval")
 app.add_typer(models_app, name="models")
-console = Console()
+# Wide enough for the per-language tables when output goes to a file or a CI log.
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _config(config: Optional[Path], overrides: Optional[List[str]], base=None):
@@ -155,12 +157,32 @@ def eval_products(
     model: str = typer.Option(..., help="A LiRA model folder, a sentence-transformers folder, offline:<name>, a hub id, or 'bm25'."),
     data: Path = typer.Option(..., help="A folder written by `lira data products build`."),
     split: str = typer.Option("test"),
+    corpus: str = typer.Option("native", help="native: products titled in the query's language; en: English titles (cross-lingual)."),
     out: Optional[Path] = typer.Option(None, help="Write metrics JSON here."),
 ) -> None:
     """Product search: nDCG@10, recall@100 and MRR per language and query type."""
-    from lira.eval.products import run_products_cli
+    from rich.table import Table
 
-    run_products_cli(model=model, data=data, split=split, out=out, console=console)
+    from lira.eval.products import ProductSearchEvaluator
+
+    evaluator = ProductSearchEvaluator(data, split=split, corpus=corpus)
+    if model == "bm25":
+        metrics = evaluator.evaluate_bm25()
+    else:
+        from lira.models.encoders import load_encoder
+
+        metrics = evaluator(load_encoder(model))
+    types = sorted({key.split("/")[1] for key in metrics if key.count("/") == 2 and not key.startswith("mean/")})
+    table = Table(title=f"product search ({split}, {corpus} titles): {model}")
+    for column in ["lang", "nDCG@10", "R@100", "MRR", *(f"nDCG@10 {t}" for t in types)]:
+        table.add_column(column, justify="left" if column == "lang" else "right")
+    for lang in [*evaluator.langs, "mean"]:
+        cells = [metrics.get(f"{lang}/{m}") for m in ("ndcg@10", "recall@100", "mrr@100")]
+        cells += [metrics.get(f"{lang}/{t}/ndcg@10") for t in types]
+        table.add_row(lang, *("" if c is None else f"{c:.3f}" for c in cells))
+    console.print(table)
+    if out:
+        evaluator.save(metrics, out)
 
 
 @models_app.command("convert-e5")

@@ -83,3 +83,12 @@ def canonical_language(code: str, *, where: str = "") -> str:
         known = ", ".join(sorted(LANGUAGES))
         raise UnknownLanguageError(f"{prefix}unknown language code {code!r}; known codes: {known} (aliases: {', '.join(sorted(ALIASES))})")
     return key
+
+
+UNKNOWN_LANGUAGE = "<unk>"
+
+
+def language_vocabulary() -> list[str]:
+    """Ids of language embeddings (Arca's fusion gate, LaSR's head): index 0 is 'not given',
+    then every registry language in sorted order, so ids are stable across models."""
+    return [UNKNOWN_LANGUAGE, *sorted(LANGUAGES)]

@@ -99,12 +99,6 @@ def test_task_loss_gradient_step_lowers_it():
 
 
 # -- head ----------------------------------------------------------------------------------------
-def test_vocabulary_matches_arca():
-    from lira.arca.model import language_vocabulary as arca_vocabulary
-
-    assert language_vocabulary() == arca_vocabulary()
-
-
 def test_default_head_size():
     head = LasrHead.from_config(LasrConfig(), dim=384)
     n = head.num_parameters()

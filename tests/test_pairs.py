@@ -64,9 +64,18 @@ def test_tsv_three_columns_with_header(tmp_path):
 
 
 def test_tsv_without_header_aliases_and_crlf(tmp_path):
-    p = write(tmp_path / "p.tsv", "Open file\tBuksan ang file\ttl\r\n\r\nSave it\tSimpan\tms\r\n")
+    p = write(tmp_path / "p.tsv", "Open file\tBuksan ang file\ttl\r\nSave it\tSimpan\tms\r\n\r\n")
     pairs = load_pairs(p)
-    assert [(x.lang, x.source) for x in pairs] == [("fil", "p.tsv:1"), ("ms", "p.tsv:3")]
+    assert [(x.lang, x.source) for x in pairs] == [("fil", "p.tsv:1"), ("ms", "p.tsv:2")]
+
+
+def test_blank_line_between_rows_is_an_error_but_trailing_blank_lines_are_not(tmp_path):
+    p = write(tmp_path / "p.tsv", "Open file\tBuksan ang file\ttl\n\nSave it\tSimpan\tms\n")
+    raises_at(p, 2, None, match="empty line")
+    pairs, errors = load_pairs(p, on_error="collect")
+    assert len(pairs) == 2 and [e.line for e in errors] == [2]
+    q = write(tmp_path / "q.jsonl", '{"en": "a b", "text": "c", "lang": "vi"}\n\n\n')
+    assert len(load_pairs(q)) == 1
 
 
 def test_tsv_two_columns_with_lang_argument(tmp_path):
@@ -144,8 +153,8 @@ def test_jsonl_rows_and_optional_keys(tmp_path):
 
 
 def test_jsonl_malformed_json(tmp_path):
-    p = write(tmp_path / "p.jsonl", '{"en": "a b", "text": "c", "lang": "vi"}\n\n{"en": "a b", "text": \n')
-    raises_at(p, 3, None, match="malformed JSON")
+    p = write(tmp_path / "p.jsonl", '{"en": "a b", "text": "c", "lang": "vi"}\n{"en": "a b", "text": \n')
+    raises_at(p, 2, None, match="malformed JSON")
     p = write(tmp_path / "q.jsonl", '["en", "text"]\n')
     raises_at(p, 1, None, match="expected a JSON object")
 

@@ -19,17 +19,10 @@ from tqdm.auto import tqdm
 from lira.arca.agents import AGENT_NAMES, CharNgramAgent, EncodingAgent, RomanizedAgent, TransformerAgent
 from lira.arca.fusion import LanguageAwareFusion
 from lira.config import ModelConfig
-from lira.languages import LANGUAGES, canonical_language
-
-UNKNOWN_LANGUAGE = "<unk>"
+from lira.languages import UNKNOWN_LANGUAGE, canonical_language, language_vocabulary
 ARCA_CONFIG_FILE = "arca.json"
 ARCA_WEIGHTS_FILE = "arca_modules.safetensors"
 STUDENT_DIR = "student"
-
-
-def language_vocabulary() -> list[str]:
-    """Index 0 is 'language not given'; then every registry language, in a fixed order."""
-    return [UNKNOWN_LANGUAGE, *sorted(LANGUAGES)]
 
 
 class ArcaEncoder(nn.Module):

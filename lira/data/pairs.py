@@ -269,12 +269,16 @@ def load_pairs(
     pairs: list[ParallelPair] = []
     errors: list[PairFileError] = []
     header_done = False
-    for index, raw in enumerate(_read_lines(path, fmt)):
+    lines = _read_lines(path, fmt)
+    # Blank lines at the very end are an editor's trailing newlines; a blank line between rows
+    # is a broken file (a lost row, a stray split) and is reported, not skipped.
+    last_row = max((i for i, raw in enumerate(lines) if raw.strip()), default=-1)
+    for index, raw in enumerate(lines[: last_row + 1]):
         lineno = index + 1
         try:
             line = reader.decode(raw, lineno)
             if not line.strip():
-                continue
+                raise reader.err(lineno, "empty line (a blank line between rows)")
             if fmt == "tsv" and not header_done:
                 header_done = True
                 if [c.strip().lower() for c in line.split("\t")] in (["en", "text", "lang"], ["en", "text"]):

@@ -26,13 +26,11 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from lira.languages import LANGUAGES, canonical_language
+from lira.languages import UNKNOWN_LANGUAGE, canonical_language, language_vocabulary
 
 if TYPE_CHECKING:
     from lira.lasr.config import LasrConfig
 
-UNKNOWN_LANGUAGE = "<unk>"
-"""Same token as ``lira.arca.model.UNKNOWN_LANGUAGE``: index 0, 'language not given'."""
 HEAD_CONFIG_FILE = "lasr_head.json"
 HEAD_WEIGHTS_FILE = "lasr_head.safetensors"
 FORMAT = "lira-lasr-head/1"
@@ -42,15 +40,6 @@ NLI_LABELS: list[str] = ["entailment", "neutral", "contradiction"]
 DEFAULT_TASKS: dict[str, list[str]] = {"esci": ESCI_LABELS, "nli": NLI_LABELS}
 
 Unseen = Literal["error", "neutral"]
-
-
-def language_vocabulary() -> list[str]:
-    """The same list as ``lira.arca.model.language_vocabulary`` (index 0 = not given, then the registry, sorted).
-
-    Rebuilt here from the registry rather than imported, so the head does not pull in
-    sentence-transformers; a test asserts the two stay identical.
-    """
-    return [UNKNOWN_LANGUAGE, *sorted(LANGUAGES)]
 
 
 def _check_tasks(tasks: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
