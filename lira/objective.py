@@ -7,11 +7,14 @@ all, so an ablation is one config flag and costs nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from lira.arca.losses import AnchorAlignmentLoss, ContrastiveAlignmentLoss, GeometryPreservationLoss
-from lira.config import ArcaConfig
+from lira.config import ArcaConfig, LasrConfig
+from lira.lasr.losses import SymmetricKLConsistencyLoss, TaskLoss
 
 
 class ArcaObjective(nn.Module):
@@ -51,4 +54,69 @@ class ArcaObjective(nn.Module):
             total = total + w["geometry"] * value
             logs.update(loss_geometry=float(value.detach()))
         logs["loss"] = float(total.detach())
+        return total, logs
+
+
+@dataclass
+class LasrViews:
+    """What LaSR's terms read for one batch of pair examples (rows aligned).
+
+    ``labels`` holds class ids, -1 where the example is unlabelled (it still feeds the
+    consistency terms). ``anchor_u``/``anchor_v`` are the English anchors' embeddings;
+    ``is_english`` marks rows that are English already (no anchor term for them).
+    """
+
+    u: torch.Tensor
+    v: torch.Tensor | None
+    language_ids: torch.Tensor
+    labels: torch.Tensor
+    anchor_u: torch.Tensor | None = None
+    anchor_v: torch.Tensor | None = None
+    anchor_language_ids: torch.Tensor | None = None
+    is_english: torch.Tensor | None = None
+    noised_u: torch.Tensor | None = None
+    noised_v: torch.Tensor | None = None
+
+
+class LasrObjective(nn.Module):
+    """LaSR's part of the unified objective:
+    ``c * L_task + d_anchor * C(x_lrl, x_en) + d_noise * C(x, noise(x)) + d_dropout * C(drop_1(x), drop_2(x))``
+    where C is the symmetric KL (or JS) consistency loss; the English anchor's prediction is the
+    target (no gradient) so the head pulls low-resource predictions towards English, not the
+    other way round. Terms at weight 0 are not computed.
+    """
+
+    def __init__(self, config: LasrConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.task = TaskLoss()
+        self.consistency = SymmetricKLConsistencyLoss(kind=config.consistency_kind)  # type: ignore[arg-type]
+        self.anchor_consistency = SymmetricKLConsistencyLoss(kind=config.consistency_kind, detach_second=True)  # type: ignore[arg-type]
+
+    def forward(self, head: nn.Module, task: str, views: LasrViews) -> tuple[torch.Tensor, dict[str, float]]:
+        w = self.config.weights()
+        logits = head(views.u, views.v, views.language_ids, task=task)
+        total = logits.new_zeros(())
+        logs: dict[str, float] = {}
+        labelled = views.labels >= 0
+        if w["task"] > 0 and bool(labelled.any()):
+            value, parts = self.task(logits[labelled], views.labels[labelled])
+            total = total + w["task"] * value
+            logs.update(loss_task=float(value.detach()), task_acc=parts.get("task_acc", float("nan")))
+        if w["consistency_dropout"] > 0:
+            value, _ = self.consistency(logits, head(views.u, views.v, views.language_ids, task=task))
+            total = total + w["consistency_dropout"] * value
+            logs["loss_consistency_dropout"] = float(value.detach())
+        if w["consistency_noise"] > 0 and views.noised_u is not None:
+            value, _ = self.consistency(logits, head(views.noised_u, views.noised_v, views.language_ids, task=task))
+            total = total + w["consistency_noise"] * value
+            logs["loss_consistency_noise"] = float(value.detach())
+        if w["consistency_anchor"] > 0 and views.anchor_u is not None:
+            rows = ~views.is_english if views.is_english is not None else torch.ones_like(labelled)
+            if bool(rows.any()):
+                anchor = head(views.anchor_u[rows], None if views.anchor_v is None else views.anchor_v[rows], views.anchor_language_ids[rows], task=task)
+                value, _ = self.anchor_consistency(logits[rows], anchor)
+                total = total + w["consistency_anchor"] * value
+                logs["loss_consistency_anchor"] = float(value.detach())
+        logs["loss_lasr"] = float(total.detach())
         return total, logs

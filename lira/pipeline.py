@@ -17,6 +17,7 @@ from rich.table import Table
 from lira.arca.model import ArcaEncoder, SentenceTransformerEncoder
 from lira.config import LiraConfig
 from lira.data.pairs import load_pairs
+from lira.eval.base import CachingEncoder
 from lira.eval.bitext import BitextRetrievalEvaluator
 from lira.models.loading import load_sentence_transformer
 from lira.train import train_arca
@@ -48,9 +49,10 @@ def demo_config(quick: bool = False) -> LiraConfig:
     config = LiraConfig()
     config.train.output_dir = "runs/demo"
     config.train.batch_size = 32
-    config.train.max_steps = 40 if quick else 350
-    config.train.checkpoint_every = 100
-    config.eval.max_pairs_per_language = 150 if quick else None
+    config.model.trainable_top_layers = 4
+    config.train.max_steps = 20 if quick else 250
+    config.train.checkpoint_every = 50
+    config.eval.max_pairs_per_language = 100 if quick else 300
     return config
 
 
@@ -69,7 +71,7 @@ def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: 
     console.print(f"teacher: {config.model.teacher}   student: {config.model.student}   languages: {' '.join(config.data.languages)}")
 
     console.print("[bold]1/4[/] loading models (the first run converts the offline student)")
-    teacher = SentenceTransformerEncoder(load_sentence_transformer(config.model.teacher))
+    teacher = CachingEncoder(SentenceTransformerEncoder(load_sentence_transformer(config.model.teacher)))
     student = ArcaEncoder.from_student(config.model.student, config.model)
 
     console.print("[bold]2/4[/] evaluating before training")
@@ -83,7 +85,7 @@ def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: 
     result = train_arca(config, resume=resume)
 
     console.print("[bold]4/4[/] evaluating after training")
-    trained = ArcaEncoder.load(result.model_dir)
+    trained = CachingEncoder(ArcaEncoder.load(result.model_dir))
     metrics["student_after"] = evaluate_bitext(config, trained)
     metrics["student_to_teacher"] = evaluate_bitext(config, trained, target=teacher)
 

@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
+from lira.arca.agents.transformer import st_tokenize
 from lira.arca.model import ArcaEncoder, move_to_device
 from lira.config import LiraConfig
 from lira.data.batching import LengthGroupedBatchSampler
@@ -64,7 +65,7 @@ class PairCollator:
         langs = [p.lang for p in pairs] + ["en"] * len(pairs)
         return {
             "student": self.model.prepare(texts, langs),
-            "teacher": dict(self.teacher.tokenize([p.en for p in pairs])),
+            "teacher": st_tokenize(self.teacher, [p.en for p in pairs]),
             "groups": torch.tensor([self.english_ids[p.en] for p in pairs], dtype=torch.long),
         }
 

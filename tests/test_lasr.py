@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lira.config import ConfigError
-from lira.lasr.config import LasrConfig
+from lira.config import LasrConfig, LiraConfig
 from lira.lasr.head import DEFAULT_TASKS, ESCI_LABELS, LasrHead, language_vocabulary
 from lira.lasr.losses import SymmetricKLConsistencyLoss, TaskLoss
 from lira.languages import UnknownLanguageError
@@ -209,10 +209,10 @@ def test_lasr_config_defaults_and_checks():
     cfg = LasrConfig()
     assert not cfg.enabled and cfg.tasks == DEFAULT_TASKS and cfg.consistency_kind == "sym_kl"
     assert set(cfg.weights()) == {"task", "consistency_anchor", "consistency_noise", "consistency_dropout"}
-    loaded = LasrConfig.from_dict({"enabled": True, "consistency_kind": "js", "noise_kinds": ["typos", "tones"], "few_shot_k": 8})
+    loaded = LiraConfig.from_dict({"lasr": {"enabled": True, "consistency_kind": "js", "noise_kinds": ["typos", "tones"], "few_shot_k": 8}}).lasr
     assert loaded.enabled and loaded.consistency_kind == "js" and loaded.few_shot_k == 8
     with pytest.raises(ConfigError, match="consitency_kind"):
-        LasrConfig.from_dict({"consitency_kind": "js"})
+        LiraConfig.from_dict({"lasr": {"consitency_kind": "js"}})
     with pytest.raises(ConfigError, match="consistency_kind"):
         LasrConfig(consistency_kind="kl")
     with pytest.raises(ConfigError, match="schedule"):
@@ -220,4 +220,4 @@ def test_lasr_config_defaults_and_checks():
     with pytest.raises(ConfigError, match="noise_kinds.*'typo'"):
         LasrConfig(noise_kinds=["typo"])
     with pytest.raises(ConfigError, match="expected an integer"):
-        LasrConfig.from_dict({"few_shot_k": "8"})
+        LiraConfig.from_dict({"lasr": {"few_shot_k": "8"}})

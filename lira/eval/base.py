@@ -54,3 +54,20 @@ class Evaluator(ABC):
         path = out / f"{self.name}.json"
         path.write_text(json.dumps(metrics, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
         return path
+
+
+class CachingEncoder:
+    """Remembers embeddings by (text, lang, prompt) so several evaluations of one model, e.g.
+    student-student and student-teacher retrieval, encode each sentence once."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+        self.cache: dict[tuple[str, str | None, str | None], np.ndarray] = {}
+
+    def encode(self, sentences: Sequence[str], *, lang: str | None = None, prompt_name: str | None = None, batch_size: int = 64, show_progress_bar: bool = False, **kwargs: Any) -> np.ndarray:
+        missing = list(dict.fromkeys(s for s in sentences if (s, lang, prompt_name) not in self.cache))
+        if missing:
+            rows = self.encoder.encode(missing, lang=lang, prompt_name=prompt_name, batch_size=batch_size, show_progress_bar=show_progress_bar, **kwargs)
+            for text, row in zip(missing, np.asarray(rows, dtype=np.float32)):
+                self.cache[(text, lang, prompt_name)] = row
+        return np.stack([self.cache[(s, lang, prompt_name)] for s in sentences]) if sentences else np.zeros((0, 0), np.float32)

@@ -29,7 +29,7 @@ from torch import nn
 from lira.languages import UNKNOWN_LANGUAGE, canonical_language, language_vocabulary
 
 if TYPE_CHECKING:
-    from lira.lasr.config import LasrConfig
+    from lira.config import LasrConfig
 
 HEAD_CONFIG_FILE = "lasr_head.json"
 HEAD_WEIGHTS_FILE = "lasr_head.safetensors"
