@@ -11,7 +11,8 @@ import typer
 import yaml
 from rich.console import Console
 
-app = typer.Typer(help="LiRA: robust anchoring of low-resource sentence representations to English.", no_args_is_help=True)
+# pretty_exceptions off: LiRA's own input errors are caught in main() and printed as one line.
+app = typer.Typer(help="LiRA: robust anchoring of low-resource sentence representations to English.", no_args_is_help=True, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Build and inspect data sets.", no_args_is_help=True)
 products_app = typer.Typer(help="The multilingual product-retrieval data set.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
@@ -187,6 +188,20 @@ def eval_products(
         evaluator.save(metrics, out)
 
 
+@eval_app.command("product-baselines")
+def eval_product_baselines(
+    data: Path = typer.Option(..., help="A folder written by `lira data products build`."),
+    arca: Optional[str] = typer.Option("runs/demo/model", help="An Arca model folder (the demo's by default); '' to skip."),
+    student: str = typer.Option("offline:multilingual-e5-small"),
+    teacher: str = typer.Option("offline:all-minilm-l6-v2"),
+    out: Path = typer.Option(Path("reports/products"), help="Where results.json and results.md go."),
+) -> None:
+    """BM25, the untrained student, the teacher (English queries) and Arca on the product-search test split."""
+    from lira.eval.product_baselines import run_product_baselines
+
+    run_product_baselines(data, student=student, teacher=teacher, arca=arca or None, out_dir=out, console=console)
+
+
 @models_app.command("convert-e5")
 def convert_e5(
     out: Optional[Path] = typer.Option(None, help="Output folder (default: the LiRA cache)."),
@@ -217,9 +232,18 @@ def lasr_study(
     run_lasr_study(cfg, load_encoder(model), out_dir=out, ks=k, seeds=list(range(seeds)), test_queries_per_language=test_queries, encoder_name=model, console=console)
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+def main() -> None:
+    """Console entry point: LiRA's input errors print one clear line (file, line, field) and exit 2."""
+    from lira.config import ConfigError
+    from lira.data.pairs import PairFileError
+    from lira.languages import UnknownLanguageError
+
+    try:
+        app()
+    except (PairFileError, ConfigError, UnknownLanguageError, FileNotFoundError) as err:
+        console.print(f"[bold red]error:[/] {err}", highlight=False)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

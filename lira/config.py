@@ -69,8 +69,9 @@ class ModelConfig:
     dtype: str = "auto"
     """Student weights: auto (bfloat16 for a LoRA student on a bf16 GPU, else float32), float32, bfloat16, float16."""
     projection_dim: int | None = None
-    """Linear projection appended to the student. None: to the teacher's width when the student's differs
-    (Gemma 3 270M is 640 wide, the MiniLM teacher 384); 0: never; N: to N dimensions."""
+    """Linear projection appended to the student. None: for a decoder (LLM) student, to the teacher's width
+    when it differs (Gemma 3 270M is 640 wide, the MiniLM teacher 384); encoders are left as they are.
+    0: never; N: to N dimensions (e.g. an encoder wider than the teacher)."""
 
 
 @dataclass
@@ -116,6 +117,9 @@ class TrainConfig:
     log_every: int = 10
     max_grad_norm: float = 1.0
     num_threads: int | None = None
+    num_workers: int = 0
+    """DataLoader worker processes for tokenisation; on a GPU the tokeniser, not the model, is the
+    bottleneck of a small student, so use several (e.g. 8)."""
 
 
 @dataclass

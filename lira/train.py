@@ -211,14 +211,17 @@ def train_arca(
     bar = tqdm(total=total_steps, initial=state["global_step"], desc="arca", disable=not (progress and accelerator.is_local_main_process), dynamic_ncols=True)
     start_time = time.perf_counter()
     logs: dict[str, float] = {}
-    window_pairs, window_start = 0, time.perf_counter()
+    window_pairs, window_tokens, window_start = 0, 0, time.perf_counter()
     stopped_early = False
     model.train()
     while state["global_step"] < total_steps and not stopped_early:
         sampler = LengthGroupedBatchSampler(lengths, tc.batch_size, seed=tc.seed, epoch=state["epoch"])
         # A private generator: creating a DataLoader iterator draws a seed from it, and drawing
         # from the global RNG instead would shift dropout after a resume.
-        plain = DataLoader(pairs, batch_sampler=sampler, collate_fn=collate, generator=torch.Generator().manual_seed(tc.seed))  # type: ignore[arg-type]
+        plain = DataLoader(
+            pairs, batch_sampler=sampler, collate_fn=collate, generator=torch.Generator().manual_seed(tc.seed),  # type: ignore[arg-type]
+            num_workers=tc.num_workers, persistent_workers=False,
+        )
         loader = accelerator.prepare_data_loader(plain, device_placement=False)
         if state["micro_in_epoch"]:
             loader = accelerator.skip_first_batches(loader, state["micro_in_epoch"])
@@ -240,6 +243,7 @@ def train_arca(
             state["micro_in_epoch"] += 1
             state["pairs_seen"] += n * accelerator.num_processes
             window_pairs += n * accelerator.num_processes
+            window_tokens += int(batch["student"]["transformer"]["attention_mask"].sum()) * accelerator.num_processes
             if not accelerator.sync_gradients:
                 continue
             state["global_step"] += 1
@@ -251,7 +255,7 @@ def train_arca(
             if step % tc.log_every == 0 or step == total_steps:
                 elapsed = time.perf_counter() - window_start
                 record = {"step": step, "epoch": state["epoch"], "lr": scheduler.get_last_lr()[0], **logs, "pairs_per_s": window_pairs / max(elapsed, 1e-9)}
-                window_pairs, window_start = 0, time.perf_counter()
+                window_pairs, window_tokens, window_start = 0, 0, time.perf_counter()
                 if accelerator.is_main_process:
                     with metrics_path.open("a", encoding="utf-8") as fh:
                         fh.write(json.dumps(record) + "\n")

@@ -14,9 +14,6 @@ Pair features follow InferSent / Sentence-BERT (Conneau et al. 2017; Reimers & G
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Sequence
 
@@ -26,6 +23,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from lira.io import atomic_directory
 from lira.languages import UNKNOWN_LANGUAGE, canonical_language, language_vocabulary
 
 if TYPE_CHECKING:
@@ -301,24 +299,10 @@ class LasrHead(nn.Module):
     def save(self, path: str | Path) -> Path:
         """Write ``lasr_head.safetensors`` + ``lasr_head.json`` into folder ``path`` atomically
         (a temp folder renamed into place: a crash never leaves half a head)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
+        with atomic_directory(path) as tmp:
             save_file({k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}, str(tmp / HEAD_WEIGHTS_FILE))
             (tmp / HEAD_CONFIG_FILE).write_text(json.dumps(self.config_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-        return path
+        return Path(path)
 
     @classmethod
     def load(cls, path: str | Path, device: str | torch.device | None = None) -> "LasrHead":
