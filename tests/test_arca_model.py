@@ -81,3 +81,13 @@ def test_unknown_language_and_bad_agent_raise_clear_errors(tiny_models):
         ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "bytes"]))
     with pytest.raises(FileNotFoundError, match="not a LiRA Arca model"):
         ArcaEncoder.load(tiny_models["student"])
+
+
+def test_trainable_top_layers_freezes_the_rest(tiny_models):
+    model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(trainable_top_layers=1))
+    backbone = model.transformer.model[0].auto_model
+    assert not any(p.requires_grad for p in backbone.embeddings.parameters())
+    assert not any(p.requires_grad for p in backbone.encoder.layer[0].parameters())
+    assert all(p.requires_grad for p in backbone.encoder.layer[1].parameters())
+    with pytest.raises(ValueError, match="has 2 layers"):
+        ArcaEncoder.from_student(tiny_models["student"], ModelConfig(trainable_top_layers=5))

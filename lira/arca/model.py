@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,6 +16,7 @@ from tqdm.auto import tqdm
 from lira.arca.agents import AGENT_NAMES, CharNgramAgent, EncodingAgent, RomanizedAgent, TransformerAgent
 from lira.arca.fusion import LanguageAwareFusion
 from lira.config import ModelConfig
+from lira.io import atomic_directory
 from lira.languages import UNKNOWN_LANGUAGE, canonical_language, language_vocabulary
 ARCA_CONFIG_FILE = "arca.json"
 ARCA_WEIGHTS_FILE = "arca_modules.safetensors"
@@ -63,6 +61,8 @@ class ArcaEncoder(nn.Module):
         )
         if self.config.freeze_word_embeddings:
             transformer.freeze_word_embeddings()
+        if self.config.trainable_top_layers is not None:
+            transformer.freeze_below_top_layers(self.config.trainable_top_layers)
 
     # -- structure -------------------------------------------------------------------------
     @property
@@ -81,7 +81,7 @@ class ArcaEncoder(nn.Module):
     def new_parameters(self) -> list[nn.Parameter]:
         """Parameters initialised by LiRA (agents beyond the transformer, fusion): they get the head learning rate."""
         params = [p for agent in list(self.agents)[1:] for p in agent.parameters()]
-        return params + list(self.fusion.parameters())
+        return self.transformer.new_parameters() + params + list(self.fusion.parameters())
 
     # -- forward ---------------------------------------------------------------------------
     def prepare(self, texts: Sequence[str], langs: Sequence[str | None], prompt_name: str | None = None) -> dict[str, Any]:
@@ -138,23 +138,13 @@ class ArcaEncoder(nn.Module):
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the model atomically: a temp folder renamed into place."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        self.transformer.model.save(str(tmp / STUDENT_DIR))
-        extra = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if not k.startswith("agents.0.")}
-        save_file(extra, str(tmp / ARCA_WEIGHTS_FILE))
-        meta = {"format": "lira-arca/1", "model": vars(self.config).copy(), "languages": self.languages}
-        (tmp / ARCA_CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-        return path
+        with atomic_directory(path) as tmp:
+            self.transformer.model.save(str(tmp / STUDENT_DIR))
+            extra = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if not k.startswith("agents.0.")}
+            save_file(extra, str(tmp / ARCA_WEIGHTS_FILE))
+            meta = {"format": "lira-arca/1", "model": vars(self.config).copy(), "languages": self.languages}
+            (tmp / ARCA_CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        return Path(path)
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> "ArcaEncoder":
@@ -174,10 +164,12 @@ class ArcaEncoder(nn.Module):
 
     @classmethod
     def from_student(cls, name: str, config: ModelConfig | None = None, device: str | None = None) -> "ArcaEncoder":
-        """A fresh Arca model around a student (offline alias, folder or hub id)."""
+        """A fresh Arca model around a student (offline alias, folder or hub id), built by
+        :func:`lira.models.backbone.build_student` from ``config`` (pooling, LoRA, dtype, ...)."""
         from lira.models.loading import load_sentence_transformer
 
-        return cls(load_sentence_transformer(name, device=device), config).to(device or "cpu")
+        config = config or ModelConfig()
+        return cls(load_sentence_transformer(name, device=device, model_config=config), config).to(device or "cpu")
 
 
 def move_to_device(batch: Any, device: torch.device) -> Any:
