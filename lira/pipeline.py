@@ -92,9 +92,10 @@ def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: 
     languages = [lang for lang in config.data.languages if f"{lang}/x2en/acc@1" in metrics["student_before"]]
     demo = DemoResult(out_dir, metrics, languages, result.seconds, time.perf_counter() - start, result.steps)
     write_demo_report(demo, config)
+    plot_demo(out_dir)
     console.print(demo_table(demo))
     console.print(summary_line(demo))
-    console.print(f"results: {out_dir / 'results.json'}, {out_dir / 'results.md'}")
+    console.print(f"results: {out_dir / 'results.json'}, {out_dir / 'results.md'}, {out_dir / 'results.png'}")
     return demo
 
 
@@ -154,3 +155,42 @@ def write_demo_report(demo: DemoResult, config: LiraConfig) -> None:
         lines.append(f"| {lang} | {n} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
     lines += ["", summary_line(demo)]
     (out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def plot_demo(out_dir: str | Path) -> Path:
+    """``results.png``: per-language accuracy@1 before/after (both directions) and the loss curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    out = Path(out_dir)
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    m, langs = payload["metrics"], payload["languages"]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    x = np.arange(len(langs))
+    for ax, direction, title in ((axes[0], "x2en", "x → en accuracy@1"), (axes[1], "en2x", "en → x accuracy@1")):
+        before = [m["student_before"][f"{lang}/{direction}/acc@1"] for lang in langs]
+        after = [m["student_after"][f"{lang}/{direction}/acc@1"] for lang in langs]
+        ax.bar(x - 0.2, before, 0.4, label="student before", color="#9aa5b1")
+        ax.bar(x + 0.2, after, 0.4, label="Arca after", color="#2b6cb0")
+        ax.set_xticks(x, langs)
+        ax.set_ylim(min(before + after) - 0.1, 1.0)
+        ax.set_title(title)
+        ax.legend(loc="lower right")
+    metrics_path = out / "metrics.jsonl"
+    if metrics_path.exists():
+        records = [json.loads(line) for line in metrics_path.read_text(encoding="utf-8").splitlines() if line]
+        steps = [r["step"] for r in records]
+        for key in ("loss", "loss_anchor", "loss_contrastive", "loss_geometry"):
+            if records and key in records[0]:
+                axes[2].plot(steps, [r[key] for r in records], label=key)
+        axes[2].set_xlabel("step")
+        axes[2].set_title("training losses")
+        axes[2].legend()
+    fig.tight_layout()
+    path = out / "results.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
