@@ -7,12 +7,15 @@ language, averaged), on clean and on noised test inputs.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import statistics
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 from rich.console import Console
 
 from lira.config import LasrConfig, LiraConfig
@@ -20,7 +23,7 @@ from lira.data.reasoning import esci_examples
 from lira.eval.base import CachingEncoder
 from lira.eval.reasoning import ReasoningEvaluator
 from lira.lasr.head import ESCI_LABELS
-from lira.lasr.trainer import embed_examples, embedded_scorer, train_head
+from lira.lasr.trainer import EmbeddedExamples, embed_examples, embedded_scorer, train_head
 from lira.paths import cache_dir
 
 
@@ -61,8 +64,10 @@ def run_lasr_study(
     test_examples = esci_examples(data_dir, "test", languages, queries_per_language=test_queries_per_language, seed=0, noise_level=lc.noise_level, noise_kinds=lc.noise_kinds)
     console.print(f"LaSR study: {len(train_examples)} train / {len(test_examples)} test ESCI examples over en + {' '.join(languages)}")
     cached = CachingEncoder(encoder)
-    train_emb = embed_examples(cached, train_examples)
-    test_emb = embed_examples(cached, test_examples)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    train_emb = _embed_cached(cached, train_examples, out / "embeddings-train.npz", encoder_name)
+    test_emb = _embed_cached(cached, test_examples, out / "embeddings-test.npz", encoder_name)
     evaluator = ReasoningEvaluator([(e.lang, e.text_a, e.text_b, e.label) for e in test_examples], ESCI_LABELS)
     runs: list[dict[str, Any]] = []
     settings = [(k, on) for k in ks for on in (False, True)]
@@ -76,13 +81,30 @@ def run_lasr_study(
             runs.append({"k": k, "consistency": consistency, "seed": seed, "clean": clean, "noised": noised, "final_logs": history[-1]})
             console.print(f"k={k:<3} consistency={'on ' if consistency else 'off'} seed={seed}: macro-F1 en {clean['en/macro_f1']:.3f}, mean {clean['mean/macro_f1']:.3f}, gap {clean['mean/gap/macro_f1']:.3f}")
     table = summarise(runs, languages)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     payload = {"encoder": encoder_name, "languages": languages, "ks": list(ks), "seeds": list(seeds), "lasr": vars(lc), "runs": runs, "summary": table}
     (out / "results.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "results.md").write_text(markdown_table(table, languages, encoder_name, len(seeds)), encoding="utf-8")
     console.print(f"wrote {out / 'results.md'}")
     return payload
+
+
+def _embed_cached(encoder: Any, examples: list, path: Path, encoder_name: str) -> EmbeddedExamples:
+    """Embeddings are the slow part; keep them beside the results, keyed by the model and texts,
+    so re-running the heads (other k, seeds, weights) skips the encoder."""
+    folder = Path(encoder_name)
+    # A retrained model at the same path must not reuse old vectors: fingerprint its files.
+    stamp = sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    key = hashlib.sha256(json.dumps([encoder_name, stamp, [(e.lang, e.text_a, e.text_b, e.noised_a, e.noised_b) for e in examples]]).encode()).hexdigest()
+    names = ("u", "v", "anchor_u", "anchor_v", "noised_u", "noised_v")
+    if encoder_name and path.exists():
+        with np.load(path) as saved:
+            if str(saved["key"]) == key:
+                return EmbeddedExamples(list(examples), *(saved[n] for n in names))
+    data = embed_examples(encoder, examples)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, key=np.array(key), **{n: getattr(data, n) for n in names})
+    os.replace(tmp, path)
+    return data
 
 
 def summarise(runs: list[dict[str, Any]], languages: Sequence[str]) -> list[dict[str, Any]]:

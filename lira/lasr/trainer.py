@@ -74,7 +74,11 @@ def train_head(
 ) -> tuple[LasrHead, list[dict[str, float]]]:
     """Train a fresh head: English examples are labelled; ``config.few_shot_k`` examples per
     low-resource language are labelled too; every other low-resource example is unlabelled and
-    only feeds the consistency terms (dropped entirely when those are all off)."""
+    only feeds the consistency terms (dropped entirely when those are all off).
+
+    Each step draws ``batch_size`` labelled rows and, when a consistency term is on, another
+    ``batch_size`` unlabelled rows: the task term sees the same amount of labelled data whether
+    consistency is on or off, so the two settings differ only by the consistency terms."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
     examples = data.examples
@@ -82,7 +86,9 @@ def train_head(
     labelled_ids = {id(e) for e in labelled_examples}
     w = config.weights()
     uses_unlabelled = any(w[name] > 0 for name in ("consistency_anchor", "consistency_noise", "consistency_dropout"))
-    rows = [i for i, e in enumerate(examples) if id(e) in labelled_ids or (uses_unlabelled and e.lang != "en")]
+    labelled_rows = [i for i, e in enumerate(examples) if id(e) in labelled_ids]
+    unlabelled_rows = [i for i, e in enumerate(examples) if uses_unlabelled and id(e) not in labelled_ids and e.lang != "en"]
+    rows = labelled_rows + unlabelled_rows
     head = LasrHead.from_config(config, dim=data.u.shape[1])
     labels = head.encode_labels(TASK, [e.label for e in examples]).tolist()
     objective = LasrObjective(config)
@@ -96,7 +102,10 @@ def train_head(
     head.train()
     total_steps = steps or config.head_steps
     for step in tqdm(range(total_steps), desc="lasr head", disable=not progress, leave=False):
-        batch = torch.tensor(rng.sample(rows, min(config.batch_size, len(rows))))
+        picked = rng.sample(labelled_rows, min(config.batch_size, len(labelled_rows)))
+        if unlabelled_rows:
+            picked += rng.sample(unlabelled_rows, min(config.batch_size, len(unlabelled_rows)))
+        batch = torch.tensor(picked)
         views = LasrViews(
             u=tensors["u"][batch], v=tensors["v"][batch], language_ids=lang_ids[batch], labels=label_tensor[batch],
             anchor_u=tensors["anchor_u"][batch], anchor_v=tensors["anchor_v"][batch],
