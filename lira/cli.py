@@ -11,6 +11,8 @@ import typer
 import yaml
 from rich.console import Console
 
+from lira.cli_index import index_app, search_command
+
 # pretty_exceptions off: LiRA's own input errors are caught in main() and printed as one line.
 app = typer.Typer(help="LiRA: robust anchoring of low-resource sentence representations to English.", no_args_is_help=True, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Build and inspect data sets.", no_args_is_help=True)
@@ -23,6 +25,8 @@ data_app.add_typer(products_app, name="products")
 app.add_typer(eval_app, name="eval")
 app.add_typer(models_app, name="models")
 app.add_typer(lasr_app, name="lasr")
+app.add_typer(index_app, name="index")
+app.command("search")(search_command)
 # Wide enough for the per-language tables when output goes to a file or a CI log.
 console = Console(width=None if sys.stdout.isatty() else 160)
 

@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import DistributedDataParallelKwargs, set_seed
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
@@ -157,7 +157,19 @@ def train_arca(
     """
     tc = config.train
     output_dir = Path(tc.output_dir)
-    accelerator = Accelerator(mixed_precision=resolve_mixed_precision(tc.mixed_precision), gradient_accumulation_steps=tc.gradient_accumulation_steps)
+    # find_unused_parameters: the backbone's pooler (sentence-transformers never reads it) and a
+    # one-agent fusion gate get no gradient; without it DDP stops at the second step.
+    accelerator = Accelerator(
+        mixed_precision=resolve_mixed_precision(tc.mixed_precision),
+        gradient_accumulation_steps=tc.gradient_accumulation_steps,
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+    )
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and accelerator.num_processes != world:
+        raise RuntimeError(
+            f"launched as {world} processes but accelerate runs {accelerator.num_processes}: each would train alone and "
+            "overwrite the others' checkpoints (on CPU set ACCELERATE_USE_CPU=1; `accelerate launch --cpu` starts one process)"
+        )
     if tc.num_threads:
         torch.set_num_threads(tc.num_threads)
     set_seed(tc.seed)
@@ -186,7 +198,8 @@ def train_arca(
     micro_per_epoch = math.ceil(len(pairs) / tc.batch_size)
     steps_per_epoch = max(1, math.ceil(micro_per_epoch / (tc.gradient_accumulation_steps * accelerator.num_processes)))
     total_steps = tc.max_steps or max(1, math.ceil(tc.epochs * steps_per_epoch))
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(tc.warmup_ratio * total_steps), total_steps)
+    # A prepared scheduler is stepped num_processes times per optimizer step (accelerate, split_batches=False).
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(tc.warmup_ratio * total_steps) * accelerator.num_processes, total_steps * accelerator.num_processes)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     inner: ArcaEncoder = accelerator.unwrap_model(model)
 
@@ -253,6 +266,9 @@ def train_arca(
             if on_step is not None:
                 on_step(step, logs)
             if step % tc.log_every == 0 or step == total_steps:
+                if accelerator.num_processes > 1:  # log the global batch's losses, not rank 0's share
+                    values = accelerator.reduce(torch.tensor(list(logs.values()), device=device, dtype=torch.float64), reduction="mean")
+                    logs = dict(zip(logs, values.tolist()))
                 elapsed = time.perf_counter() - window_start
                 record = {"step": step, "epoch": state["epoch"], "lr": scheduler.get_last_lr()[0], **logs, "pairs_per_s": window_pairs / max(elapsed, 1e-9)}
                 window_pairs, window_tokens, window_start = 0, 0, time.perf_counter()

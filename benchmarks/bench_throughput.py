@@ -1,0 +1,518 @@
+"""LiRA vs sentence-transformers: encoding and training throughput, same model, same data, same run.
+
+(a) Encoding (sentences/s). Baseline: ``SentenceTransformer.encode(sentences, batch_size=B,
+    normalize_embeddings=True)`` as shipped (fp32 weights). LiRA: ``lira.models.fast_encode``
+    (one up-front tokenisation, token-length sorted batches with minimal padding, inference mode,
+    bf16 autocast on a GPU, pinned memory and non-blocking copies, one device->host copy at the end).
+    On a GPU a stronger baseline is also timed: sentence-transformers on a bf16 copy of the model.
+    On a CPU ``--int8`` adds LiRA's dynamically quantised path, reported separately with its cosine
+    to fp32 (approximate by design; never the headline).
+
+(b) Training (pairs/s) of the anchor-distillation step: student(x) and student(en) regressed (MSE)
+    onto fixed teacher vectors (precomputed, so the teacher costs nothing in either; here random
+    unit vectors, which does not change the work). Baseline ("the sentence-transformers way", what
+    SentenceTransformerTrainer + MSELoss does per step): random batches, ``model.tokenize`` of each
+    text column inside the step, one fp32 forward per column, MSE, backward, AdamW (the optimizer the
+    installed transformers' TrainingArguments picks by default), zero_grad. LiRA: all texts
+    tokenised once up front, length-grouped batches (``LengthGroupedBatchSampler``), both columns in
+    one forward, bf16 autocast and fused AdamW on a GPU, pinned memory + non-blocking copies,
+    ``zero_grad(set_to_none=True)``. Same student weights at the start, same trainable parameters
+    (word embeddings frozen in both, as LiRA trains; ``--train-embeddings`` unfreezes them in both),
+    same batch size, same pairs, same number of timed steps; ``--warmup-steps`` excluded from timing.
+
+Model FLOPs utilisation (GPU, training): ``MFU = 6 * N * T / t / peak`` with N the non-embedding
+parameters (the transformer layers; token, position and type embedding tables excluded), T the
+non-padding tokens processed in the timed steps, t their wall time and peak the card's dense bf16
+rate (H100 SXM and H200: 989 TFLOP/s; ``--peak-tflops`` to override). 6 = 2 (multiply-add) x 3
+(forward + backward for inputs + backward for weights); attention's sequence-length-quadratic FLOPs
+are left out (small at these lengths), so this slightly understates the work done. ``MFU (padded)``
+counts padding tokens too: the arithmetic the card actually did.
+
+Peak memory: host RSS sampled every 5 ms during each phase (psutil), and on a GPU
+``torch.cuda.max_memory_allocated`` reset before each phase.
+
+    python benchmarks/bench_throughput.py --device cpu --n-sentences 512 --steps 5 --batch-size 16
+    python benchmarks/bench_throughput.py --device cuda --batch-size 128 --steps 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gc
+import json
+import os
+import platform
+import random
+import sys
+import threading
+import time
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lira.models.fast_encode import FastEncoder, pool, split_modules  # noqa: E402
+
+PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "H800": 989.0, "GH200": 989.0, "A100": 312.0, "L40S": 362.0, "L4": 121.0}
+
+
+# -- data ----------------------------------------------------------------------------------
+def load_sentence_pairs(n: int, seed: int) -> tuple[list[tuple[str, str]], str]:
+    """``n`` (text, english) pairs: the shipped parallel corpus when present, else generated."""
+    try:
+        from lira.data.pairs import load_pairs
+
+        pairs = [(p.text, p.en) for p in load_pairs(None, split="train")]
+        source = f"shipped parallel corpus (train split, {len(pairs)} pairs)"
+    except Exception as err:  # noqa: BLE001 - any failure means: not available here
+        pairs, source = [], f"generated (corpus unavailable: {type(err).__name__})"
+    if not pairs:
+        pairs = generated_pairs(max(n, 1000), seed)
+        source = source if source.startswith("generated") else "generated"
+    rng = random.Random(seed)
+    rng.shuffle(pairs)
+    while len(pairs) < n:
+        pairs = pairs + pairs
+    return pairs[:n], source
+
+
+def generated_pairs(n: int, seed: int) -> list[tuple[str, str]]:
+    """Varied-length sentences (log-normal word counts, 1..120 words) in several scripts."""
+    rng = random.Random(seed)
+    syllables = ["ka", "ri", "mo", "ta", "ne", "su", "lo", "vi", "da", "pe", "การ", "ดาว", "โหลด", "cửa", "sổ", "mới", "ওয়েব", "করুন", "صفحہ", "کریں", "tab", "halaman"]
+    out = []
+    for _ in range(n):
+        words = max(1, min(120, int(rng.lognormvariate(2.3, 0.8))))
+        text = " ".join("".join(rng.choice(syllables) for _ in range(rng.randint(1, 3))) for _ in range(words))
+        en = " ".join(rng.choice(["the", "page", "open", "a", "new", "window", "download", "failed", "save", "file", "search", "web"]) for _ in range(max(1, int(words * 0.8))))
+        out.append((text, en))
+    return out
+
+
+# -- measurement helpers -------------------------------------------------------------------
+class PeakRSS:
+    """Peak resident set size of this process while the context is open (sampled)."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def _run(self) -> None:
+        import psutil
+
+        proc = psutil.Process()
+        while not self._stop.is_set():
+            self.peak = max(self.peak, proc.memory_info().rss)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "PeakRSS":
+        try:
+            import psutil  # noqa: F401
+
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        except ImportError:
+            self._thread = None
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        else:
+            import resource
+
+            self.peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+@contextmanager
+def phase(device: torch.device, record: dict[str, Any]):
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
+    with PeakRSS() as rss:
+        yield
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        record["gpu_peak_mib"] = torch.cuda.max_memory_allocated(device) / 2**20
+    record["rss_peak_mib"] = rss.peak / 2**20
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def peak_tflops(device: torch.device, override: float | None) -> float | None:
+    if override:
+        return override
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key, value in PEAK_BF16_TFLOPS.items():
+        if key in name:
+            return value
+    return None
+
+
+def non_embedding_params(st_model) -> int:
+    backbone = split_modules(st_model)[0].auto_model
+    embeddings = getattr(backbone, "embeddings", None) or backbone.get_input_embeddings()
+    emb = {id(p) for p in embeddings.parameters()}
+    pooler = getattr(backbone, "pooler", None)
+    unused = {id(p) for p in pooler.parameters()} if pooler is not None else set()  # never read by sentence-transformers
+    return sum(p.numel() for p in backbone.parameters() if id(p) not in emb and id(p) not in unused)
+
+
+# -- models --------------------------------------------------------------------------------
+def materialise_random(folder: Path, out: Path) -> Path:
+    """A sentence-transformers folder with the architecture/tokenizer of ``folder`` and random weights
+    (for machines without the weights: throughput and memory do not depend on weight values)."""
+    import shutil
+
+    from transformers import AutoConfig, AutoModel
+
+    if (out / "model.safetensors").exists():
+        return out
+    shutil.copytree(folder, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns("model.safetensors", "*.bin"))
+    torch.manual_seed(0)
+    model = AutoModel.from_config(AutoConfig.from_pretrained(folder))
+    model.save_pretrained(out)
+    return out
+
+
+def load_model(name: str, device: torch.device, random_init: bool, max_seq_length: int | None):
+    from sentence_transformers import SentenceTransformer
+
+    if random_init:
+        path = materialise_random(Path(name), Path(os.environ.get("TMPDIR", "/tmp")) / f"lira-random-{Path(name).name}")
+        model = SentenceTransformer(str(path), device=str(device))
+    else:
+        from lira.models.loading import load_sentence_transformer
+
+        model = load_sentence_transformer(name, device=str(device))
+    if max_seq_length:
+        model.max_seq_length = max_seq_length
+    return model
+
+
+# -- (a) encoding --------------------------------------------------------------------------
+def bench_encode(model, sentences: list[str], args, device: torch.device) -> dict[str, Any]:
+    """Every variant is warmed up, then timed in interleaved rounds (ST, LiRA, ST, LiRA, ...), and
+    each variant's best round is kept: on a shared machine, interleaving exposes all variants to the
+    same background load, and the minimum is the least disturbed measurement."""
+    warm = sentences[: min(len(sentences), args.batch_size * 2)]
+    model.eval()
+
+    def st_encode(m):
+        return lambda s: m.encode(s, batch_size=args.batch_size, normalize_embeddings=True, convert_to_tensor=True, show_progress_bar=False).float().cpu().numpy()
+
+    variants: list[tuple[str, str, Any, dict[str, Any]]] = [("st", "sentence-transformers encode (fp32 weights)", st_encode(model), {})]
+    if device.type == "cuda":
+        try:
+            variants.append(("st_bf16", "sentence-transformers encode on a bf16 copy", st_encode(copy.deepcopy(model).to(torch.bfloat16)), {}))
+        except Exception as err:  # noqa: BLE001 - a baseline variant failing must not lose the others
+            print(f"  st bf16 copy failed: {err!r}", flush=True)
+    fast = [("lira", {}, "LiRA fast_encode" + (" (bf16 autocast)" if device.type == "cuda" else " (fp32)"))]
+    if device.type == "cuda":
+        fast.append(("lira_bf16_weights", {"cast_weights": True}, "LiRA fast_encode (bf16 weight copy)"))
+        fast.append(("lira_fp32", {"dtype": torch.float32}, "LiRA fast_encode (fp32, same precision as the baseline)"))
+    if args.int8 and device.type == "cpu":
+        fast.append(("lira_int8", {"quantize": "int8"}, "LiRA fast_encode, dynamic int8 (approximate)"))
+    for key, kwargs, label in fast:
+        try:
+            t0 = time.perf_counter()
+            enc = FastEncoder(model, device=device, **kwargs)
+            variants.append((key, label, lambda s, enc=enc: enc(s, batch_size=args.batch_size), {"prepare_s": time.perf_counter() - t0}))
+        except Exception as err:  # noqa: BLE001
+            print(f"  {key} failed to prepare: {err!r}", flush=True)
+
+    best: dict[str, float] = {}
+    rounds: dict[str, list[float]] = {}
+    outputs: dict[str, np.ndarray] = {}
+    memory: dict[str, dict[str, Any]] = {}
+    failed: set[str] = set()
+    for key, _, fn, _ in variants:
+        try:
+            fn(warm)
+        except Exception as err:  # noqa: BLE001
+            print(f"  {key} failed: {err!r}", flush=True)
+            failed.add(key)
+    for _ in range(max(1, args.repeats)):
+        for key, _, fn, _ in variants:
+            if key in failed:
+                continue
+            rec: dict[str, Any] = {}
+            with phase(device, rec):
+                sync(device)
+                t0 = time.perf_counter()
+                out = fn(sentences)
+                sync(device)
+                secs = time.perf_counter() - t0
+            rounds.setdefault(key, []).append(secs)
+            best[key] = min(secs, best.get(key, float("inf")))
+            outputs[key] = out
+            memory[key] = {k: max(v, memory.get(key, {}).get(k, 0)) for k, v in rec.items()}
+    ref = outputs["st"]
+    results: dict[str, Any] = {}
+    for key, label, _, extra in variants:
+        if key in failed:
+            continue
+        c = np.sum(outputs[key] * ref, axis=1)
+        results[key] = {
+            "label": label, "seconds": best[key], "rounds_s": rounds[key], "sentences_per_s": len(sentences) / best[key],
+            "speedup_vs_st": best["st"] / best[key], "cos_min": float(c.min()), "cos_mean": float(c.mean()), **extra, **memory[key],
+        }
+        print(f"  {key}: {results[key]['sentences_per_s']:,.0f} sent/s  rounds {[round(x, 2) for x in rounds[key]]}  cos_min={c.min():.5f}", flush=True)
+    return results
+
+
+# -- (b) training --------------------------------------------------------------------------
+def default_hf_optimizer() -> str:
+    try:
+        from transformers import TrainingArguments
+
+        field = TrainingArguments.__dataclass_fields__["optim"]
+        return str(getattr(field.default, "value", field.default))
+    except Exception:  # noqa: BLE001
+        return "adamw_torch"
+
+
+def trainable(model, train_embeddings: bool) -> list[torch.nn.Parameter]:
+    backbone = split_modules(model)[0].auto_model
+    backbone.get_input_embeddings().weight.requires_grad_(train_embeddings)
+    pooler = getattr(backbone, "pooler", None)
+    if pooler is not None:  # sentence-transformers never reads the pooler: no gradient either way
+        pooler.requires_grad_(False)
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def count_tokens(mask: torch.Tensor) -> tuple[int, int]:
+    return int(mask.sum()), int(mask.numel())
+
+
+def st_way(model, pairs, targets, args, device) -> dict[str, Any]:
+    """Per step: tokenize each column, one fp32 forward per column, MSE, backward, AdamW."""
+    params = trainable(model, args.train_embeddings)
+    optim_name = default_hf_optimizer()
+    fused = "fused" in optim_name
+    optimizer = torch.optim.AdamW(params, lr=2e-5, fused=fused or None)
+    rng = np.random.default_rng(args.seed)
+    # warm-up batches come from the first warmup_steps * B pairs, timed batches from the rest: both ways
+    # time exactly the same pairs (in their own order), so tokens and pairs per second compare directly
+    n_warm = args.warmup_steps * args.batch_size
+    order = np.concatenate([np.arange(n_warm), n_warm + rng.permutation(len(pairs) - n_warm)])
+    mse = torch.nn.MSELoss()
+    tokenize = getattr(model, "preprocess", None) or model.tokenize  # sentence-transformers >= 6 renamed it
+    model.train()
+    real = padded = 0
+    t_start = None
+    steps = args.warmup_steps + args.steps
+    for step in range(steps):
+        if step == args.warmup_steps:
+            sync(device)
+            t_start = time.perf_counter()
+            real = padded = 0
+        idx = order[step * args.batch_size : (step + 1) * args.batch_size]
+        target = targets[idx].to(device, non_blocking=True)
+        loss = 0.0
+        for column in (0, 1):
+            features = tokenize([pairs[i][column] for i in idx])
+            features = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in features.items()}
+            r, p = count_tokens(features["attention_mask"])
+            real, padded = real + r, padded + p
+            emb = model(features)["sentence_embedding"]
+            loss = loss + mse(emb, target)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    sync(device)
+    secs = time.perf_counter() - t_start
+    return {"label": f"sentence-transformers way (fp32, per-step tokenize, {optim_name})", "optimizer": f"AdamW(fused={bool(fused)})", "seconds": secs,
+            "pairs_per_s": args.steps * args.batch_size / secs, "real_tokens": real, "padded_tokens": padded, "final_loss": float(loss.detach())}
+
+
+def lira_way(model, pairs, targets, args, device) -> dict[str, Any]:
+    """Pre-tokenised, length-grouped, one forward for both columns, bf16 autocast + fused AdamW on GPU."""
+    from lira.data.batching import LengthGroupedBatchSampler
+
+    params = trainable(model, args.train_embeddings)
+    cuda = device.type == "cuda"
+    optimizer = torch.optim.AdamW(params, lr=2e-5, fused=True)
+    transformer, pooling, post = split_modules(model)
+    enc = FastEncoder(model, device=device, dtype=torch.float32)  # reuse its tokenizer, batching and pooling plan
+    tok_start = time.perf_counter()
+    n_used = (args.warmup_steps + args.steps) * args.batch_size
+    ids_x = enc.tokenize([pairs[i][0] for i in range(n_used)])
+    ids_en = enc.tokenize([pairs[i][1] for i in range(n_used)])
+    tokenize_s = time.perf_counter() - tok_start
+    lengths = [len(a) + len(b) for a, b in zip(ids_x, ids_en)]
+    n_warm = args.warmup_steps * args.batch_size
+    batches = LengthGroupedBatchSampler(lengths[:n_warm], args.batch_size, seed=args.seed).batches() if n_warm else []
+    batches += [[n_warm + i for i in b] for b in LengthGroupedBatchSampler(lengths[n_warm:], args.batch_size, seed=args.seed).batches()]
+    amp = torch.autocast("cuda", dtype=torch.bfloat16) if cuda and torch.cuda.is_bf16_supported() else nullcontext()
+    backbone = transformer.auto_model
+    model.train()
+    real = padded = 0
+    t_start = None
+    for step, idx in enumerate(batches[: args.warmup_steps + args.steps]):
+        if step == args.warmup_steps:
+            sync(device)
+            t_start = time.perf_counter()
+            real = padded = 0
+        rows = [ids_x[i] for i in idx] + [ids_en[i] for i in idx]
+        width = max(len(r) for r in rows)
+        arr = np.full((len(rows), width), enc.pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for j, r in enumerate(rows):
+            arr[j, : len(r)] = r
+            mask[j, : len(r)] = 1
+        input_ids, attention = torch.from_numpy(arr), torch.from_numpy(mask)
+        target = targets[idx]
+        if cuda:
+            input_ids, attention, target = input_ids.pin_memory(), attention.pin_memory(), target.pin_memory()
+        input_ids = input_ids.to(device, non_blocking=True)
+        attention = attention.to(device, non_blocking=True)
+        target = target.to(device, non_blocking=True)
+        real, padded = real + int(mask.sum()), padded + mask.size
+        with amp:
+            hidden = backbone(input_ids=input_ids, attention_mask=attention)[0]
+            emb = pool(hidden, attention, enc.plan)
+            if post:
+                features = {"sentence_embedding": emb}
+                for module in post:
+                    features = module(features)
+                emb = features["sentence_embedding"]
+        emb = emb.float()
+        b = len(idx)
+        loss = F.mse_loss(emb[:b], target) + F.mse_loss(emb[b:], target)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    sync(device)
+    secs = time.perf_counter() - t_start
+    label = "LiRA way (pre-tokenised, length-grouped" + (", bf16 autocast, fused AdamW)" if cuda else ", fp32, fused AdamW)")
+    return {"label": label, "optimizer": "AdamW(fused=True)", "seconds": secs, "pairs_per_s": args.steps * args.batch_size / secs,
+            "real_tokens": real, "padded_tokens": padded, "tokenize_all_s": tokenize_s, "final_loss": float(loss.detach())}
+
+
+def bench_train(model, pairs, args, device) -> dict[str, Any]:
+    dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else model.get_sentence_embedding_dimension()
+    n = (args.warmup_steps + args.steps) * args.batch_size
+    if len(pairs) < n:
+        pairs = (pairs * (n // len(pairs) + 1))[:n]
+    gen = torch.Generator().manual_seed(args.seed)
+    targets = F.normalize(torch.randn(n, dim, generator=gen), dim=-1)
+    initial = copy.deepcopy(model.state_dict())
+    n_params = non_embedding_params(model)
+    peak = peak_tflops(device, args.peak_tflops)
+    results: dict[str, Any] = {}
+    for key, fn in (("st", st_way), ("lira", lira_way)):
+        model.load_state_dict(initial)
+        rec: dict[str, Any] = {}
+        with phase(device, rec):
+            res = fn(model, pairs[:n], targets, args, device)
+        res.update(rec)
+        if peak:
+            res["mfu"] = 6 * n_params * res["real_tokens"] / res["seconds"] / (peak * 1e12)
+            res["mfu_padded"] = 6 * n_params * res["padded_tokens"] / res["seconds"] / (peak * 1e12)
+        res["padding_fraction"] = 1 - res["real_tokens"] / max(res["padded_tokens"], 1)
+        res["tokens_per_s"] = res["real_tokens"] / res["seconds"]
+        results[key] = res
+        print(f"  {key} train: {res['pairs_per_s']:,.1f} pairs/s  padding {res['padding_fraction']:.1%}" + (f"  MFU {res['mfu']:.1%}" if peak else ""), flush=True)
+        gc.collect()
+    results["speedup"] = results["lira"]["pairs_per_s"] / results["st"]["pairs_per_s"]
+    results["non_embedding_params"] = n_params
+    results["peak_tflops"] = peak
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="offline:multilingual-e5-small", help="offline:<name>, a sentence-transformers folder or a hub id")
+    ap.add_argument("--random-init", action="store_true", help="random weights with --model's architecture and tokenizer (--model must be a folder)")
+    ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--n-sentences", type=int, default=4096, help="sentences encoded in (a)")
+    ap.add_argument("--steps", type=int, default=20, help="timed training steps in (b)")
+    ap.add_argument("--warmup-steps", type=int, default=3)
+    ap.add_argument("--max-seq-length", type=int, default=128, help="truncate inputs (LiRA trains at 64; e5 allows 512)")
+    ap.add_argument("--repeats", type=int, default=3, help="interleaved timed encode rounds (the best of each variant is kept)")
+    ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
+    ap.add_argument("--int8", action="store_true", help="CPU: also time dynamic int8 quantisation")
+    ap.add_argument("--train-embeddings", action="store_true", help="train the word-embedding table in both ways")
+    ap.add_argument("--peak-tflops", type=float, default=None, help="dense bf16 peak for MFU (default from the GPU name)")
+    ap.add_argument("--skip-encode", action="store_true")
+    ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json-out", type=Path, default=None)
+    args = ap.parse_args(argv)
+
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    model = load_model(args.model, device, args.random_init, args.max_seq_length)
+    n_pairs = max(args.n_sentences // 2 + 1, (args.warmup_steps + args.steps) * args.batch_size)
+    pairs, source = load_sentence_pairs(n_pairs, args.seed)
+    sentences = [s for pair in pairs for s in pair][: args.n_sentences]
+    info = {
+        "model": args.model + (" (random weights, same architecture and tokenizer)" if args.random_init else ""),
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine()),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "sentence_transformers": __import__("sentence_transformers").__version__,
+        "transformers": __import__("transformers").__version__,
+        "data": source,
+        "batch_size": args.batch_size,
+        "max_seq_length": args.max_seq_length,
+        "mkldnn": bool(torch.backends.mkldnn.is_available()),
+        "load_avg": os.getloadavg() if hasattr(os, "getloadavg") else None,
+    }
+    print(json.dumps(info, indent=1), flush=True)
+    result: dict[str, Any] = {"info": info, "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    if not args.skip_encode:
+        print(f"(a) encoding {len(sentences)} sentences, batch {args.batch_size}", flush=True)
+        result["encode"] = bench_encode(model, sentences, args, device)
+    if not args.skip_train:
+        print(f"(b) training {args.steps} timed steps (+{args.warmup_steps} warm-up), batch {args.batch_size} pairs", flush=True)
+        result["train"] = bench_train(model, pairs, args, device)
+    print_summary(result)
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {args.json_out}")
+    return result
+
+
+def print_summary(result: dict[str, Any]) -> None:
+    info = result["info"]
+    print(f"\n== {info['model']} on {info['device']} ({info['device_name']}), batch {info['batch_size']}, max_seq_length {info['max_seq_length']}")
+    gpu = info["device"].startswith("cuda")
+    if "encode" in result:
+        print(f"{'encode':<72} {'sent/s':>10} {'x ST':>6} {'cos min':>8} {'RSS MiB':>8}" + (f" {'GPU MiB':>8}" if gpu else ""))
+        for row in result["encode"].values():
+            cos = "ref" if row is result["encode"].get("st") else f"{row['cos_min']:.5f}"
+            print(f"{row['label']:<72} {row['sentences_per_s']:>10,.0f} {row['speedup_vs_st']:>6.2f} {cos:>8} {row['rss_peak_mib']:>8.0f}" + (f" {row['gpu_peak_mib']:>8.0f}" if gpu else ""))
+    if "train" in result:
+        t = result["train"]
+        print(f"{'train':<72} {'pairs/s':>10} {'x ST':>6} {'pad %':>8} {'RSS MiB':>8}" + (f" {'GPU MiB':>8} {'MFU':>6}" if gpu else ""))
+        for key in ("st", "lira"):
+            row = t[key]
+            ratio = row["pairs_per_s"] / t["st"]["pairs_per_s"]
+            extra = f" {row['gpu_peak_mib']:>8.0f} {row.get('mfu', float('nan')):>6.1%}" if gpu else ""
+            print(f"{row['label'][:72]:<72} {row['pairs_per_s']:>10,.1f} {ratio:>6.2f} {row['padding_fraction']:>8.1%} {row['rss_peak_mib']:>8.0f}{extra}")
+
+
+if __name__ == "__main__":
+    main()

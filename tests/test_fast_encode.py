@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+
+from lira.models.fast_encode import FastEncoder, fast_encode, split_modules
+
+from .conftest import TINY_CORPUS
+
+try:  # sentence-transformers >= 6
+    from sentence_transformers.sentence_transformer import modules as st_modules
+except ImportError:  # older releases
+    from sentence_transformers import models as st_modules
+
+SENTENCES = [t for pair in TINY_CORPUS for t in pair[:2]] + ["", "  padded with spaces  ", "Open a new window. " * 12, "x"]
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+@pytest.fixture(scope="module")
+def student(tiny_models):
+    torch.manual_seed(0)
+    return SentenceTransformer(tiny_models["student"], device="cpu")
+
+
+@pytest.mark.parametrize("batch_size", [2, 5, 64])
+@pytest.mark.parametrize("prompt", ["", "query: "])
+def test_matches_sentence_transformers_in_fp32(student, batch_size, prompt):
+    ref = student.encode(SENTENCES, batch_size=batch_size, prompt=prompt, normalize_embeddings=True, convert_to_numpy=True)
+    out = fast_encode(student, SENTENCES, batch_size=batch_size, prompt=prompt)
+    assert out.shape == ref.shape and out.dtype == np.float32
+    assert _cosines(out, ref).min() > 0.999
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+
+
+def test_normalising_teacher_and_unnormalised_output(tiny_models):
+    teacher = SentenceTransformer(tiny_models["teacher"], device="cpu")
+    ref = teacher.encode(SENTENCES, batch_size=4, normalize_embeddings=True)
+    assert _cosines(fast_encode(teacher, SENTENCES, batch_size=4), ref).min() > 0.999
+    student = SentenceTransformer(tiny_models["student"], device="cpu")
+    raw = student.encode(SENTENCES, batch_size=4)
+    np.testing.assert_allclose(fast_encode(student, SENTENCES, batch_size=4, normalize=False), raw, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["cls", "lasttoken", "max", "mean_sqrt_len_tokens", "weightedmean", ("cls", "mean")])
+@pytest.mark.parametrize("include_prompt", [True, False])
+def test_every_pooling_mode(student, mode, include_prompt):
+    transformer = student[0]
+    pooling = st_modules.Pooling(32, pooling_mode=mode, include_prompt=include_prompt)
+    model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
+    ref = model.encode(SENTENCES, batch_size=5, prompt="passage: ", normalize_embeddings=True)
+    out = fast_encode(model, SENTENCES, batch_size=5, prompt="passage: ")
+    assert _cosines(out, ref).min() > 0.999, mode
+
+
+def test_dense_and_normalize_after_pooling(student):
+    torch.manual_seed(1)
+    dense = st_modules.Dense(32, 16, activation_function=torch.nn.Tanh())
+    model = SentenceTransformer(modules=[student[0], student[1], dense, st_modules.Normalize()], device="cpu")
+    ref = model.encode(SENTENCES, batch_size=4, normalize_embeddings=True)
+    out = fast_encode(model, SENTENCES, batch_size=4)
+    assert out.shape == (len(SENTENCES), 16)
+    assert _cosines(out, ref).min() > 0.999
+
+
+def test_prepared_encoder_reuse_order_and_edge_cases(student):
+    enc = FastEncoder(student)
+    assert enc.dtype == torch.float32 and enc.device.type == "cpu"
+    shuffled = SENTENCES[::-1]
+    a = enc(SENTENCES, batch_size=2)
+    b = enc(shuffled, batch_size=7)
+    np.testing.assert_allclose(a[::-1], b, atol=1e-5)  # output rows follow the input order
+    assert enc([], batch_size=4).shape == (0, 32)
+    with pytest.raises(ValueError):
+        enc(SENTENCES, batch_size=0)
+    with pytest.raises(ValueError, match="Transformer -> Pooling"):
+        split_modules(torch.nn.Sequential(torch.nn.Identity()))
+
+
+def test_int8_quantised_path_runs_and_stays_close(student):
+    pytest.importorskip("torch.ao.quantization")
+    ref = fast_encode(student, SENTENCES, batch_size=8)
+    q = fast_encode(student, SENTENCES, batch_size=8, quantize="int8")
+    assert q.shape == ref.shape and np.isfinite(q).all()
+    np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-5)
+    assert _cosines(q, ref).mean() > 0.9  # approximate by design: reported separately, never the headline
+    with pytest.raises(ValueError):
+        FastEncoder(student, quantize="int4")

@@ -1,0 +1,184 @@
+import json
+
+import numpy as np
+import pytest
+
+from lira.index import faiss_index
+from lira.index.faiss_index import (
+    LiraIndexError,
+    build_faiss,
+    build_index,
+    exact_neighbours,
+    index_embeddings,
+    load_index,
+    recall_at_k,
+    search,
+)
+
+
+class TableEncoder:
+    """Maps known texts to fixed vectors: the hand example's 'model'."""
+
+    def __init__(self, table: dict[str, list[float]]) -> None:
+        self.table = table
+        self.calls: list[dict] = []
+
+    def encode(self, sentences, *, lang=None, prompt_name=None, batch_size=64, show_progress_bar=False):
+        self.calls.append({"lang": lang, "prompt_name": prompt_name})
+        rows = np.asarray([self.table[s] for s in sentences], dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+DOCS = {"north": [0, 1, 0], "east": [1, 0, 0], "north-east": [1, 1, 0], "up": [0, 0, 1]}
+QUERIES = {"mostly north": [0.2, 1, 0], "mostly up": [0.1, 0, 1]}
+
+
+def _clustered(n, dim, n_clusters, seed):
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((n_clusters, dim)).astype(np.float32)
+    x = centres[rng.integers(0, n_clusters, n)] + 0.35 * rng.standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_flat_search_is_exact_on_a_hand_example(tmp_path):
+    enc = TableEncoder({**DOCS, **QUERIES})
+    texts = list(DOCS)
+    idx = build_index(texts, enc, kind="flat", out_dir=tmp_path / "idx", ids=np.array(["n", "e", "ne", "u"]), langs=["en", "en", "th", "en"])
+    assert enc.calls[0]["prompt_name"] == "passage"
+    hits = search(tmp_path / "idx", "mostly north", enc, k=3)
+    q = np.array([0.2, 1, 0]) / np.linalg.norm([0.2, 1, 0])
+    expected = sorted(((float(q @ (np.array(v) / np.linalg.norm(v))), name) for name, v in DOCS.items()), reverse=True)[:3]
+    assert [h.text for h in hits] == [name for _, name in expected]
+    np.testing.assert_allclose([h.score for h in hits], [s for s, _ in expected], rtol=1e-5)
+    assert hits[0].id == "n" and enc.calls[-1]["prompt_name"] == "query"
+    both = search(idx, list(QUERIES), enc, k=1)
+    assert [[h.text for h in row] for row in both] == [["north"], ["up"]]
+    # a language filter returns the best documents *of that language*
+    th = search(idx, "mostly up", enc, k=5, doc_lang="th")
+    assert [h.text for h in th] == ["north-east"]
+    assert search(idx, "mostly up", enc, k=5, doc_lang="zz") == []
+
+
+@pytest.mark.parametrize(("kind", "params", "search_kw"), [("ivf", {"nlist": 32}, {"nprobe": 8}), ("hnsw", {"m": 16, "ef_construction": 64}, {"ef_search": 64})])
+def test_approximate_indexes_have_high_recall(kind, params, search_kw):
+    base = _clustered(4000, 32, 40, seed=0)
+    queries = _clustered(200, 32, 40, seed=1)
+    truth = exact_neighbours(base, queries, 10)
+    idx = index_embeddings(base, [{"id": i, "text": str(i), "lang": None} for i in range(len(base))], kind, **params)
+    _, rows = idx.search_vectors(queries, 10, **search_kw)
+    assert recall_at_k(rows, truth) > 0.9
+    # a language filter works with the approximate indexes too
+    langs = ["th" if i % 3 == 0 else "vi" for i in range(len(base))]
+    idx.docs = [{"id": i, "text": str(i), "lang": lg} for i, lg in enumerate(langs)]
+    _, rows_th = idx.search_vectors(queries[:20], 10, doc_lang="th", **search_kw)
+    assert (rows_th >= 0).all() and all(langs[i] == "th" for i in rows_th.ravel())
+    if kind == "ivf":  # fewer probes cannot find more
+        _, rows1 = idx.search_vectors(queries, 10, nprobe=1)
+        assert recall_at_k(rows1, truth) <= recall_at_k(rows, truth)
+
+
+def test_save_load_round_trip_and_atomic_replace(tmp_path, monkeypatch):
+    base = _clustered(300, 16, 5, seed=2)
+    docs = [{"id": f"d{i}", "text": f"doc {i} ข้อความ", "lang": "th" if i % 2 else "vi"} for i in range(300)]
+    idx = index_embeddings(base, docs, "hnsw", model_name="m1", m=8)
+    path = idx.save(tmp_path / "idx")
+    loaded = load_index(path)
+    assert loaded.meta["model"] == "m1" and loaded.meta["count"] == 300 and loaded.meta["params"]["m"] == 8
+    assert loaded.docs == docs and loaded.kind == "hnsw"
+    np.testing.assert_array_equal(loaded.search_vectors(base[:5], 3)[1], idx.search_vectors(base[:5], 3)[1])
+
+    # a crash while writing the replacement leaves the old index whole and no temp folder behind
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(faiss_index._faiss(), "write_index", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        index_embeddings(base[:10], docs[:10], "flat", model_name="m2").save(path)
+    monkeypatch.undo()
+    assert load_index(path).meta["model"] == "m1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]
+
+    # a successful replacement swaps in the new one
+    index_embeddings(base[:10], docs[:10], "flat", model_name="m2").save(path)
+    again = load_index(path)
+    assert again.meta["model"] == "m2" and len(again) == 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]
+
+
+def test_missing_and_corrupt_folders_fail_clearly(tmp_path):
+    with pytest.raises(LiraIndexError, match="no such index folder"):
+        load_index(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LiraIndexError, match="missing"):
+        load_index(tmp_path / "empty")
+    base = _clustered(50, 8, 3, seed=3)
+    path = index_embeddings(base, [{"id": i, "text": str(i), "lang": None} for i in range(50)], "flat").save(tmp_path / "idx")
+    (path / "index.faiss").write_bytes(b"not a faiss file")
+    with pytest.raises(LiraIndexError, match="corrupt FAISS"):
+        load_index(path)
+    path = index_embeddings(base, [{"id": i, "text": str(i), "lang": None} for i in range(50)], "flat").save(tmp_path / "idx2")
+    lines = (path / "docs.jsonl").read_text().splitlines()
+    (path / "docs.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    with pytest.raises(LiraIndexError, match="inconsistent"):
+        load_index(path)
+    (path / "meta.json").write_text("{broken")
+    with pytest.raises(LiraIndexError, match="corrupt metadata"):
+        load_index(path)
+
+
+def test_query_encoder_of_another_dimension_is_refused(tmp_path):
+    idx = build_index(list(DOCS), TableEncoder(DOCS), kind="flat", out_dir=tmp_path / "idx")
+    wide = TableEncoder({"q": [1, 0, 0, 0, 0]})
+    with pytest.raises(LiraIndexError, match="dimension 5 but the index .* holds dimension 3"):
+        search(tmp_path / "idx", "q", wide)
+    with pytest.raises(LiraIndexError):
+        idx.search_vectors(np.ones((1, 4), dtype=np.float32))
+
+
+def test_bad_parameters_fail_before_encoding():
+    enc = TableEncoder(DOCS)
+    with pytest.raises(ValueError, match="does not take"):
+        build_index(list(DOCS), enc, kind="flat", nlist=4)
+    with pytest.raises(ValueError, match="unknown index kind"):
+        build_index(list(DOCS), enc, kind="lsh")
+    with pytest.raises(ValueError, match="larger than the number of vectors"):
+        build_index(list(DOCS), enc, kind="ivf", nlist=10)
+    assert enc.calls == []
+    with pytest.raises(ValueError, match="unique"):
+        build_index(["north", "east"], enc, ids=[1, 1])
+
+
+def test_cli_build_and_search_with_a_real_model(tiny_models, tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from lira.cli_index import index_app, search_command
+
+    app = typer.Typer()
+    app.add_typer(index_app, name="index")
+    app.command("search")(search_command)
+    docs = tmp_path / "docs.jsonl"
+    rows = [{"id": f"p{i}", "text": t, "lang": lg} for i, (_, t, lg) in enumerate([
+        ("", "Close all tabs.", "ms"), ("", "Mở cửa sổ mới.", "vi"), ("", "Search the web.", "en"), ("", "Print this page.", "en"),
+    ])]
+    docs.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["index", "build", "--model", tiny_models["student"], "--input", str(docs), "--out", str(tmp_path / "idx")])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "idx" / "meta.json").read_text())
+    assert meta["model"] == tiny_models["student"] and meta["count"] == 4 and meta["dim"] == 32
+    # the model recorded in the index is used when --model is not given; a document finds itself
+    result = runner.invoke(app, ["search", "--index", str(tmp_path / "idx"), "--query", "Search the web.", "-q", "Close all tabs.", "--k", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [o["query"] for o in out] == ["Search the web.", "Close all tabs."]
+    assert all(len(o["hits"]) == 2 for o in out)
+    # plain-text input, ivf with explicit parameters; a stray hnsw flag is refused
+    txt = tmp_path / "docs.txt"
+    txt.write_text("\n".join(f"document number {i}" for i in range(60)) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["index", "build", "--model", tiny_models["student"], "--input", str(txt), "--out", str(tmp_path / "ivf"), "--kind", "ivf", "--nlist", "2", "--m", "4"])
+    assert result.exit_code != 0 and "--m" in result.output
+    result = runner.invoke(app, ["index", "build", "--model", tiny_models["student"], "--input", str(txt), "--out", str(tmp_path / "ivf"), "--kind", "ivf", "--nlist", "2", "--nprobe", "2"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["search", "--index", str(tmp_path / "nope"), "--query", "x"])
+    assert result.exit_code == 1 and "no such index folder" in result.output
