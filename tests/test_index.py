@@ -6,7 +6,6 @@ import pytest
 from lira.index import faiss_index
 from lira.index.faiss_index import (
     LiraIndexError,
-    build_faiss,
     build_index,
     exact_neighbours,
     index_embeddings,

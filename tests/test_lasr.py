@@ -6,7 +6,7 @@ import torch
 
 from lira.config import ConfigError
 from lira.config import LasrConfig, LiraConfig
-from lira.lasr.head import DEFAULT_TASKS, ESCI_LABELS, LasrHead, language_vocabulary
+from lira.lasr.head import DEFAULT_TASKS, ESCI_LABELS, LasrHead
 from lira.lasr.losses import SymmetricKLConsistencyLoss, TaskLoss
 from lira.languages import UnknownLanguageError
 

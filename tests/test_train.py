@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from lira.arca.model import ArcaEncoder
 from lira.config import LiraConfig

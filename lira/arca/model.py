@@ -17,7 +17,7 @@ from lira.arca.agents import AGENT_NAMES, CharNgramAgent, EncodingAgent, Romaniz
 from lira.arca.fusion import LanguageAwareFusion
 from lira.config import ModelConfig
 from lira.io import atomic_directory
-from lira.languages import UNKNOWN_LANGUAGE, canonical_language, language_vocabulary
+from lira.languages import canonical_language, language_vocabulary
 ARCA_CONFIG_FILE = "arca.json"
 ARCA_WEIGHTS_FILE = "arca_modules.safetensors"
 STUDENT_DIR = "student"

@@ -675,7 +675,7 @@ def _sources_md(manifest: dict, stats_by_lang: Mapping[str, Counter]) -> str:
         "",
         "## Licence and notice",
         "",
-        f"The strings are Mozilla Firefox localisation files, licensed under the Mozilla Public",
+        "The strings are Mozilla Firefox localisation files, licensed under the Mozilla Public",
         f"License 2.0 ({LICENSE}, https://mozilla.org/MPL/2.0/), as stated in each package's",
         "`/usr/share/doc/<package>/copyright`. Their copyright belongs to the Mozilla",
         "Foundation and the Mozilla localisation communities. The Source Code Form is available",

@@ -21,7 +21,6 @@ object with ``search(queries, corpus, *, lang, k) -> list[list[int]]`` through
 
 from __future__ import annotations
 
-import json
 import math
 import unicodedata
 from collections import defaultdict

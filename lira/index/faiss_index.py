@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+
+from lira.io import atomic_directory
 
 INDEX_FILE = "index.faiss"
 DOCS_FILE = "docs.jsonl"
@@ -224,27 +223,12 @@ class LiraIndex:
         """Write the three files into a temp folder beside ``out_dir``, then rename it into place."""
         faiss = _faiss()
         out_dir = Path(out_dir)
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-        try:
+        with atomic_directory(out_dir) as tmp:
             faiss.write_index(self.index, str(tmp / INDEX_FILE))
             with (tmp / DOCS_FILE).open("w", encoding="utf-8") as fh:
                 for doc in self.docs:
                     fh.write(json.dumps(doc, ensure_ascii=False) + "\n")
             (tmp / META_FILE).write_text(json.dumps(self.meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            if out_dir.exists():
-                if not out_dir.is_dir():
-                    raise FileExistsError(f"{out_dir} exists and is not a folder")
-                old = out_dir.with_name(f".{out_dir.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(out_dir, old)
-                os.replace(tmp, out_dir)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         self.path = out_dir
         return out_dir
 

@@ -32,12 +32,13 @@ import importlib
 import importlib.metadata
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from lira.io import make_readable, swap_into_place
 
 logger = logging.getLogger(__name__)
 
@@ -209,8 +210,8 @@ def convert_gemma(out_dir: Path | None = None, force: bool = False, pooling: str
             + "\n",
             encoding="utf-8",
         )
-        _make_readable(st_dir)
-        _swap_into_place(st_dir, out_dir)
+        make_readable(st_dir)
+        swap_into_place(st_dir, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     logger.info("gemma: wrote %s in %.1f s", out_dir, time.perf_counter() - t0)
@@ -228,27 +229,8 @@ loader; pooling: `{pooling}`. Conversion took {seconds:.0f} s.
 **License: Gemma Terms of Use** ({TERMS_URL}); a copy is in `{TERMS_FILE}`. The terms
 apply to this model and to any model derived from it, including LiRA students trained
 from it: redistribute those only under the same terms and keep this notice with them.
+
 """
-
-
-def _make_readable(root: Path) -> None:
-    """Give the tree umask-default modes: ``mkdtemp`` (0700) and safetensors (0600) are private."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(root, 0o777 & ~umask)
-    for path in root.rglob("*"):
-        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Replace ``out_dir`` by ``tmp``; ``os.replace`` cannot overwrite a non-empty dir, so move it aside first."""
-    old: Path | None = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}-{time.time_ns()}")
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

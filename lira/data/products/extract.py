@@ -25,7 +25,6 @@ Romanised forms (Thai, Urdu, Bengali) are made here with ``uroman`` (PyPI, optio
 from __future__ import annotations
 
 import gettext
-import io
 import json
 import re
 import shutil

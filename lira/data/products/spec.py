@@ -11,7 +11,7 @@ really in the package before it writes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 LANGS: tuple[str, ...] = ("th", "vi", "id", "ms", "fil", "ur", "bn")
 ALL_LANGS: tuple[str, ...] = ("en",) + LANGS
