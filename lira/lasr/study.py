@@ -84,7 +84,8 @@ def run_lasr_study(
     payload = {"encoder": encoder_name, "languages": languages, "ks": list(ks), "seeds": list(seeds), "lasr": vars(lc), "runs": runs, "summary": table}
     (out / "results.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "results.md").write_text(markdown_table(table, languages, encoder_name, len(seeds)), encoding="utf-8")
-    console.print(f"wrote {out / 'results.md'}")
+    plot_study(out)
+    console.print(f"wrote {out / 'results.md'} and {out / 'results.png'}")
     return payload
 
 
@@ -136,3 +137,28 @@ def markdown_table(rows: list[dict[str, Any]], languages: Sequence[str], encoder
         cells += [f"{row[key][0]:.3f} ± {row[key][1]:.3f}" for key in ["en", *languages, "mean", "gap", "noised_mean"]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def plot_study(out_dir: str | Path) -> Path:
+    """``results.png``: low-resource macro-F1, English macro-F1 and the transfer gap against k."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    rows = json.loads((out / "results.json").read_text(encoding="utf-8"))["summary"]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for ax, key, title in zip(axes, ("mean", "en", "gap"), ("low-resource macro-F1 (mean)", "English macro-F1", "transfer gap en − LRL (lower is better)")):
+        for consistency, colour in ((False, "#9aa5b1"), (True, "#2b6cb0")):
+            sel = [r for r in rows if r["consistency"] == consistency]
+            ks = [str(r["k"]) for r in sel]
+            ax.errorbar(ks, [r[key][0] for r in sel], yerr=[r[key][1] for r in sel], marker="o", capsize=3, color=colour, label=f"consistency {'on' if consistency else 'off'}")
+        ax.set_xlabel("k labelled examples per language")
+        ax.set_title(title)
+        ax.legend()
+    fig.tight_layout()
+    path = out / "results.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
