@@ -31,6 +31,8 @@ from lira.config import LiraConfig
 from lira.data.batching import LengthGroupedBatchSampler
 from lira.data.pairs import ParallelPair, load_pairs
 from lira.models.loading import load_sentence_transformer
+from lira.lasr.head import LasrHead
+from lira.lasr.joint import HEAD_DIR, TASK, JointLasr, lasr_training_examples
 from lira.objective import ArcaObjective
 
 CHECKPOINT_DIR = "checkpoints"
@@ -188,19 +190,21 @@ def train_arca(
     model = ArcaEncoder.from_student(config.model.student, config.model, device=str(device))
     objective = ArcaObjective(config.arca)
 
+    joint = JointLasr(config, dim=model.dim) if config.lasr.enabled and config.lasr.schedule == "joint" else None
     new_ids = {id(p) for p in model.new_parameters()}
     base_params = [p for p in model.parameters() if p.requires_grad and id(p) not in new_ids]
     head_params = [p for p in model.new_parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        [{"params": base_params, "lr": tc.learning_rate}, {"params": head_params, "lr": tc.head_learning_rate}],
-        weight_decay=tc.weight_decay,
-    )
+    groups = [{"params": base_params, "lr": tc.learning_rate}, {"params": head_params, "lr": tc.head_learning_rate}]
+    if joint is not None:
+        groups.append({"params": list(joint.head.parameters()), "lr": config.lasr.head_learning_rate})
+    optimizer = torch.optim.AdamW(groups, weight_decay=tc.weight_decay)
     micro_per_epoch = math.ceil(len(pairs) / tc.batch_size)
     steps_per_epoch = max(1, math.ceil(micro_per_epoch / (tc.gradient_accumulation_steps * accelerator.num_processes)))
     total_steps = tc.max_steps or max(1, math.ceil(tc.epochs * steps_per_epoch))
     # A prepared scheduler is stepped num_processes times per optimizer step (accelerate, split_batches=False).
     scheduler = get_linear_schedule_with_warmup(optimizer, int(tc.warmup_ratio * total_steps) * accelerator.num_processes, total_steps * accelerator.num_processes)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    lasr_head = accelerator.prepare(joint.head) if joint is not None else None
     inner: ArcaEncoder = accelerator.unwrap_model(model)
 
     collate = PairCollator(inner, teacher, english_ids, config.model.max_seq_length)
@@ -247,6 +251,11 @@ def train_arca(
                     embeddings = model(batch["student"])
                 n = teacher_en.size(0)
                 loss, logs = objective(embeddings[:n].float(), embeddings[n:].float(), teacher_en, batch["groups"])
+                if joint is not None:
+                    with accelerator.autocast():
+                        lasr_loss, lasr_logs = joint.loss(model, lasr_head, state["epoch"] * 1_000_000 + state["micro_in_epoch"], device)
+                    loss = loss + lasr_loss
+                    logs = {**logs, **lasr_logs, "loss": float(loss.detach())}
                 accelerator.backward(loss)
                 if accelerator.sync_gradients and tc.max_grad_norm:
                     accelerator.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
@@ -288,5 +297,21 @@ def train_arca(
     model_dir = output_dir / MODEL_DIR
     if not stopped_early and accelerator.is_main_process:
         inner.save(model_dir)
+        if config.lasr.enabled:
+            head = _finish_lasr(config, inner, joint, accelerator.unwrap_model(lasr_head) if lasr_head is not None else None, progress)
+            head.save(model_dir / HEAD_DIR)
     accelerator.wait_for_everyone()
     return TrainResult(output_dir, model_dir, state["global_step"], time.perf_counter() - start_time, state["pairs_seen"], logs, resumed_from)
+
+
+def _finish_lasr(config: LiraConfig, model: ArcaEncoder, joint: JointLasr | None, head: LasrHead | None, progress: bool) -> LasrHead:
+    """joint: the head trained beside the encoder; staged: train it now on the frozen encoder."""
+    if joint is not None and head is not None:
+        head.mark_trained(joint.trained_languages(), tasks=[TASK])
+        return head.eval()
+    from lira.eval.base import CachingEncoder
+    from lira.lasr.trainer import embed_examples, train_head
+
+    data = embed_examples(CachingEncoder(model), lasr_training_examples(config), show_progress_bar=progress)
+    trained, _ = train_head(data, config.lasr, languages=config.data.languages, seed=config.train.seed, progress=progress)
+    return trained

@@ -34,6 +34,17 @@ class EsciExample:
     noised_b: str = ""
 
 
+def default_products_dir() -> Path:
+    """The product data set built with its default seed into the LiRA cache (seconds, on first use)."""
+    from lira.data.products import build_products
+    from lira.paths import cache_dir
+
+    out = cache_dir() / "products-default"
+    if not (out / "jsonl" / "qrels.test.jsonl").exists():
+        build_products(out, verbose=False)
+    return out
+
+
 def _read_jsonl(path: Path) -> list[dict]:
     if not path.exists():
         raise FileNotFoundError(f"{path}: missing; build the data set with `lira data products build --out {path.parents[1]}`")

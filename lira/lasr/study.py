@@ -19,22 +19,11 @@ import numpy as np
 from rich.console import Console
 
 from lira.config import LasrConfig, LiraConfig
-from lira.data.reasoning import esci_examples
+from lira.data.reasoning import default_products_dir, esci_examples
 from lira.eval.base import CachingEncoder
 from lira.eval.reasoning import ReasoningEvaluator
 from lira.lasr.head import ESCI_LABELS
 from lira.lasr.trainer import EmbeddedExamples, embed_examples, embedded_scorer, train_head
-from lira.paths import cache_dir
-
-
-def default_products_dir() -> Path:
-    """The product data set built with its default seed into the LiRA cache (6 s on first use)."""
-    from lira.data.products import build_products
-
-    out = cache_dir() / "products-default"
-    if not (out / "jsonl" / "qrels.test.jsonl").exists():
-        build_products(out, verbose=False)
-    return out
 
 
 def consistency_off(config: LasrConfig) -> LasrConfig:
