@@ -230,3 +230,25 @@ def test_offline_gemma_folder_when_converted():
     assert embedding_dimension(student) == 384  # 640 -> the MiniLM teacher's width
     trainable = sum(p.numel() for p in student[0].parameters() if p.requires_grad)
     assert trainable == 1_898_496  # LoRA r=8 on q,k,v,o,gate,up,down of 18 layers (of 270M)
+
+
+def test_product_and_reasoning_evaluations_run_on_an_llm_student(tiny_decoder, tiny_models, tiny_pairs_file, tmp_path):
+    from lira.eval.products import ProductSearchEvaluator
+    from lira.eval.reasoning import ReasoningEvaluator, lasr_scorer
+    from lira.lasr.head import ESCI_LABELS, LasrHead
+
+    from .test_lasr_joint import lasr_config, tiny_products
+
+    products = tiny_products(tmp_path / "products")
+    cfg = lasr_config(tiny_models, tiny_pairs_file, tmp_path / "run", products, "joint")
+    cfg.model.student = tiny_decoder
+    cfg.model.lora_rank = 4
+    result = train_arca(cfg, progress=False)
+    encoder = ArcaEncoder.load(result.model_dir)
+    rows = {name: [json.loads(line) for line in (products / "jsonl" / f"{name}.train.jsonl").read_text().splitlines()] for name in ("catalog", "queries", "qrels")}
+    search = ProductSearchEvaluator(catalog=rows["catalog"], queries=rows["queries"], qrels=rows["qrels"], k=4)(encoder)
+    assert {"th/ndcg@10", "vi/mrr@4", "en/recall@4"} <= set(search) and all(0.0 <= v <= 1.0 for k, v in search.items() if "/n_" not in k)
+    head = LasrHead.load(result.model_dir / "lasr_head")
+    examples = [("th", "เสื้อ แดง", "เสื้อ แดง 0", "exact"), ("vi", "áo đỏ", "giày xanh 1", "substitute"), ("en", "red shirt", "black bag 3", "irrelevant")]
+    reasoning = ReasoningEvaluator(examples, ESCI_LABELS)(lasr_scorer(encoder, head, "esci", prompt_names=("query", "passage")))
+    assert {"th/accuracy", "vi/macro_f1", "mean/gap/accuracy"} <= set(reasoning)
