@@ -79,3 +79,19 @@ def tiny_pairs_file(tmp_path) -> Path:
     path = tmp_path / "pairs.tsv"
     path.write_text("en\ttext\tlang\n" + "".join(f"{en}\t{x}\t{lang}\n" for en, x, lang in TINY_CORPUS), encoding="utf-8")
     return path
+
+
+def gradient_step_lowers(loss_fn, *shapes, lr=0.1, seed=0):
+    """(loss before, loss after) one SGD step on free random inputs of ``shapes``: a loss whose
+    gradient points the right way must come out lower."""
+    import torch
+
+    torch.manual_seed(seed)
+    params = [torch.randn(*s, requires_grad=True) for s in shapes]
+    before, _ = loss_fn(*params)
+    before.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+    after, _ = loss_fn(*params)
+    return float(before.detach()), float(after.detach())

@@ -7,18 +7,7 @@ from lira.arca.losses import AnchorAlignmentLoss, ContrastiveAlignmentLoss, Geom
 from lira.config import ArcaConfig
 from lira.objective import ArcaObjective
 
-
-def _descends(loss_fn, *shapes, steps=1, lr=0.1, seed=0):
-    """One SGD step on free embeddings must lower the loss."""
-    torch.manual_seed(seed)
-    params = [torch.randn(*s, requires_grad=True) for s in shapes]
-    before, _ = loss_fn(*params)
-    before.backward()
-    with torch.no_grad():
-        for p in params:
-            p -= lr * p.grad
-    after, _ = loss_fn(*params)
-    return float(before), float(after)
+from .conftest import gradient_step_lowers as _descends
 
 
 def test_anchor_hand_computed():

@@ -1,27 +1,19 @@
+import functools
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from lira.config import ConfigError
-from lira.config import LasrConfig, LiraConfig
+from lira.config import ConfigError, LasrConfig, LiraConfig
 from lira.lasr.head import DEFAULT_TASKS, ESCI_LABELS, LasrHead
 from lira.lasr.losses import SymmetricKLConsistencyLoss, TaskLoss
 from lira.languages import UnknownLanguageError
 
 
-def _descends(loss_fn, *shapes, lr=0.5, seed=0):
-    """One SGD step on free logits must lower the loss."""
-    torch.manual_seed(seed)
-    params = [torch.randn(*s, requires_grad=True) for s in shapes]
-    before, _ = loss_fn(*params)
-    before.backward()
-    with torch.no_grad():
-        for p in params:
-            p -= lr * p.grad
-    after, _ = loss_fn(*params)
-    return float(before.detach()), float(after.detach())
+from .conftest import gradient_step_lowers
+
+_descends = functools.partial(gradient_step_lowers, lr=0.5)  # logits need a bigger step than embeddings
 
 
 # -- consistency loss ----------------------------------------------------------------------------
