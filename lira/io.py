@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -9,6 +10,15 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, streamed (markers tie a converted folder to its exact source bytes)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def make_readable(root: Path) -> None:

@@ -16,9 +16,9 @@ from typing import Any
 import torch
 
 from lira.config import LiraConfig
-from lira.data.fewshot import sample_few_shot
 from lira.data.reasoning import EsciExample, default_products_dir, esci_examples
 from lira.lasr.head import LasrHead
+from lira.lasr.trainer import draw_rows, split_rows
 from lira.objective import LasrObjective, LasrViews
 
 TASK = "esci"
@@ -39,27 +39,22 @@ class JointLasr:
         self.config = config
         self.examples = examples if examples is not None else lasr_training_examples(config)
         self.head = LasrHead.from_config(lc, dim=dim)
-        labelled = {id(e) for e in sample_few_shot(self.examples, lc.few_shot_k, list(config.data.languages), config.train.seed)}
-        uses_unlabelled = any(v > 0 for k, v in lc.weights().items() if k.startswith("consistency"))
-        self.labelled_rows = [i for i, e in enumerate(self.examples) if id(e) in labelled]
-        self.unlabelled_rows = [i for i, e in enumerate(self.examples) if uses_unlabelled and id(e) not in labelled and e.lang != "en"]
-        self.labels = [self.head.encode_labels(TASK, [e.label])[0].item() if id(e) in labelled else -1 for e in self.examples]
+        self.labelled_rows, self.unlabelled_rows = split_rows(self.examples, lc, config.data.languages, config.train.seed)
+        labelled = set(self.labelled_rows)
+        ids = self.head.encode_labels(TASK, [e.label for e in self.examples]).tolist()
+        self.labels = [ids[i] if i in labelled else -1 for i in range(len(self.examples))]
         self.objective = LasrObjective(lc)
         self.seed = config.train.seed
 
     def rows(self, step: int) -> list[int]:
         """The step's examples, drawn from (seed, step) alone so a resumed run draws the same ones."""
-        rng = random.Random(f"{self.seed}:{step}")
-        size = self.config.lasr.batch_size
-        picked = rng.sample(self.labelled_rows, min(size, len(self.labelled_rows)))
-        if self.unlabelled_rows:
-            picked += rng.sample(self.unlabelled_rows, min(size, len(self.unlabelled_rows)))
-        return picked
+        return draw_rows(self.labelled_rows, self.unlabelled_rows, self.config.lasr.batch_size, random.Random(f"{self.seed}:{step}"))
 
     def loss(self, model: Any, head: torch.nn.Module, step: int, device: torch.device) -> tuple[torch.Tensor, dict[str, float]]:
         from lira.arca.model import move_to_device
 
-        batch = [self.examples[i] for i in self.rows(step)]
+        rows = self.rows(step)
+        batch = [self.examples[i] for i in rows]
         n = len(batch)
         inner = getattr(model, "module", model)
         langs = [e.lang for e in batch]
@@ -72,7 +67,7 @@ class JointLasr:
         core = getattr(head, "module", head)
         views = LasrViews(
             u=a[:n], v=b[:n], language_ids=torch.tensor([core.language_id(l) for l in langs], device=device),
-            labels=torch.tensor([self.labels[i] for i in self.rows(step)], device=device),
+            labels=torch.tensor([self.labels[i] for i in rows], device=device),
             anchor_u=a[n : 2 * n], anchor_v=b[n : 2 * n], anchor_language_ids=torch.full((n,), core.language_id("en"), device=device),
             is_english=torch.tensor([l == "en" for l in langs], device=device), noised_u=a[2 * n :], noised_v=b[2 * n :],
         )

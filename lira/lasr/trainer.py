@@ -63,6 +63,25 @@ def embed_examples(encoder: Any, examples: Sequence[EsciExample], batch_size: in
     )
 
 
+def split_rows(examples: Sequence[EsciExample], config: LasrConfig, languages: Sequence[str], seed: int) -> tuple[list[int], list[int]]:
+    """(labelled rows, unlabelled rows): English and ``few_shot_k`` per language are labelled; the
+    other low-resource rows are unlabelled, and only used when a consistency term is on."""
+    labelled_ids = {id(e) for e in sample_few_shot(examples, config.few_shot_k, list(languages), seed)}
+    uses_unlabelled = any(weight > 0 for name, weight in config.weights().items() if name.startswith("consistency"))
+    labelled = [i for i, e in enumerate(examples) if id(e) in labelled_ids]
+    unlabelled = [i for i, e in enumerate(examples) if uses_unlabelled and id(e) not in labelled_ids and e.lang != "en"]
+    return labelled, unlabelled
+
+
+def draw_rows(labelled: Sequence[int], unlabelled: Sequence[int], size: int, rng: random.Random) -> list[int]:
+    """``size`` labelled rows, then (if any) ``size`` unlabelled ones: the task term sees the same
+    amount of labelled data whether consistency is on or off."""
+    picked = rng.sample(list(labelled), min(size, len(labelled)))
+    if unlabelled:
+        picked += rng.sample(list(unlabelled), min(size, len(unlabelled)))
+    return picked
+
+
 def train_head(
     data: EmbeddedExamples,
     config: LasrConfig,
@@ -82,12 +101,8 @@ def train_head(
     torch.manual_seed(seed)
     rng = random.Random(seed)
     examples = data.examples
-    labelled_examples = sample_few_shot(examples, config.few_shot_k, list(languages), seed)
-    labelled_ids = {id(e) for e in labelled_examples}
-    w = config.weights()
-    uses_unlabelled = any(w[name] > 0 for name in ("consistency_anchor", "consistency_noise", "consistency_dropout"))
-    labelled_rows = [i for i, e in enumerate(examples) if id(e) in labelled_ids]
-    unlabelled_rows = [i for i, e in enumerate(examples) if uses_unlabelled and id(e) not in labelled_ids and e.lang != "en"]
+    labelled_rows, unlabelled_rows = split_rows(examples, config, languages, seed)
+    labelled = set(labelled_rows)
     rows = labelled_rows + unlabelled_rows
     head = LasrHead.from_config(config, dim=data.u.shape[1])
     labels = head.encode_labels(TASK, [e.label for e in examples]).tolist()
@@ -96,16 +111,13 @@ def train_head(
     tensors = {name: torch.from_numpy(getattr(data, name)) for name in ("u", "v", "anchor_u", "anchor_v", "noised_u", "noised_v")}
     lang_ids = torch.tensor([head.language_id(e.lang) for e in examples])
     en_id = head.language_id("en")
-    label_tensor = torch.tensor([labels[i] if id(e) in labelled_ids else -1 for i, e in enumerate(examples)])
+    label_tensor = torch.tensor([labels[i] if i in labelled else -1 for i in range(len(examples))])
     is_english = torch.tensor([e.lang == "en" for e in examples])
     history: list[dict[str, float]] = []
     head.train()
     total_steps = steps or config.head_steps
     for step in tqdm(range(total_steps), desc="lasr head", disable=not progress, leave=False):
-        picked = rng.sample(labelled_rows, min(config.batch_size, len(labelled_rows)))
-        if unlabelled_rows:
-            picked += rng.sample(unlabelled_rows, min(config.batch_size, len(unlabelled_rows)))
-        batch = torch.tensor(picked)
+        batch = torch.tensor(draw_rows(labelled_rows, unlabelled_rows, config.batch_size, rng))
         views = LasrViews(
             u=tensors["u"][batch], v=tensors["v"][batch], language_ids=lang_ids[batch], labels=label_tensor[batch],
             anchor_u=tensors["anchor_u"][batch], anchor_v=tensors["anchor_v"][batch],

@@ -27,7 +27,6 @@ Run ``python -m lira.models.gemma`` to convert from the command line.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib
 import importlib.metadata
 import json
@@ -38,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lira.io import make_readable, swap_into_place
+from lira.io import file_sha256, make_readable, swap_into_place
 
 logger = logging.getLogger(__name__)
 
@@ -115,14 +114,6 @@ def is_converted(out_dir: Path, sha256: str | None = None) -> bool:
     return info.get("gguf_sha256") == sha256 and info.get("converter_version") == CONVERTER_VERSION
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def load_gguf(folder: Path, filename: str):
     """Tokenizer and float32 ``Gemma3TextModel`` from a GGUF file, with the quantiser detached so
     the result saves as an ordinary model."""
@@ -164,7 +155,7 @@ def convert_gemma(out_dir: Path | None = None, force: bool = False, pooling: str
     try:
         logger.info("gemma: assembling %s", package.MODEL_NAME)
         gguf_path = package.assemble(tmp / "gguf" / package.MODEL_NAME)  # checks the sha256 itself
-        if _file_sha256(gguf_path) != sha256:  # pragma: no cover - assemble() already raises
+        if file_sha256(gguf_path) != sha256:  # pragma: no cover - assemble() already raises
             raise ValueError(f"{gguf_path}: sha256 mismatch")
         t_load = time.perf_counter()
         tokenizer, model = load_gguf(gguf_path.parent, gguf_path.name)

@@ -53,7 +53,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lira.io import make_readable, swap_into_place
+from lira.io import file_sha256, make_readable, swap_into_place
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -530,15 +530,6 @@ def _source_version() -> str:
         return importlib.metadata.version(SOURCE_PACKAGE)
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, streamed (the marker ties a folder to the exact source bytes)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def is_converted(out_dir: Path, sha256: str) -> bool:
