@@ -206,6 +206,26 @@ def eval_product_baselines(
     run_product_baselines(data, student=student, teacher=teacher, arca=arca or None, out_dir=out, console=console)
 
 
+@eval_app.command("suite")
+def eval_suite(
+    config: Optional[Path] = typer.Option(None, help="Suite YAML (systems, seeds, noise levels, k, sizes, and the base `lira:` config); default: the built-in study, the same as configs/suite.yaml."),
+    out: Optional[Path] = typer.Option(None, help="Report folder (default: the config's out_dir)."),
+    report_only: bool = typer.Option(False, "--report-only", help="Redraw the report from the folder's results.json; train and score nothing."),
+) -> None:
+    """The whole study: every system x seed x task x noise level x k; Markdown + HTML report, plots, JSON."""
+    from lira.eval.suite import SuiteConfig, run_suite
+    from lira.eval.suite_report import render_report
+
+    suite = SuiteConfig.from_yaml(config) if config else SuiteConfig()
+    if out is not None:
+        suite.out_dir = str(out)
+    if report_only:
+        render_report(suite.out_dir)
+        console.print(f"redrew {Path(suite.out_dir) / 'results.md'} and {Path(suite.out_dir) / 'results.html'}")
+        return
+    run_suite(suite, console=console)
+
+
 @models_app.command("convert-e5")
 def convert_e5(
     out: Optional[Path] = typer.Option(None, help="Output folder (default: the LiRA cache)."),

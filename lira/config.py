@@ -94,6 +94,9 @@ class DataConfig:
     test: str | None = None
     languages: list[str] = field(default_factory=lambda: ["th", "vi", "id", "ms", "fil", "ur", "bn"])
     max_train_pairs_per_language: int | None = None
+    subset_seed: int | None = None
+    """Seed of the ``max_train_pairs_per_language`` sample; None: ``train.seed`` (a study that compares
+    seeds on one fixed training subset sets it)."""
     max_chars: int = 1000
 
 

@@ -8,6 +8,7 @@ RNG, so it ends where an unbroken run ends.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -87,7 +88,7 @@ def training_pairs(config: LiraConfig) -> list[ParallelPair]:
     cap = config.data.max_train_pairs_per_language
     if cap is None:
         return pairs
-    rng = np.random.default_rng(config.train.seed)
+    rng = np.random.default_rng(config.train.seed if config.data.subset_seed is None else config.data.subset_seed)
     by_lang: dict[str, list[ParallelPair]] = {}
     for pair in pairs:
         by_lang.setdefault(pair.lang, []).append(pair)
@@ -150,12 +151,16 @@ def train_arca(
     progress: bool = True,
     stop_after_steps: int | None = None,
     on_step: Callable[[int, dict[str, float]], None] | None = None,
+    prefix_cache: Any | None = None,
 ) -> TrainResult:
     """Train Arca as ``config`` says; returns where the model and logs are.
 
     ``resume``: continue from ``output_dir``'s latest checkpoint if there is one.
     ``stop_after_steps``: leave the loop after that many optimizer steps *as if killed* (the
     schedule still spans the full run), used to test resumption.
+    ``prefix_cache``: a filled ``lira.models.prefix_cache.FrozenPrefixCache`` of the student: the
+    frozen lower layers are read from it instead of recomputed (``lira eval suite`` trains many
+    models from one student this way); every training text must be in it.
     """
     tc = config.train
     output_dir = Path(tc.output_dir)
@@ -231,6 +236,8 @@ def train_arca(
     window_pairs, window_tokens, window_start = 0, 0, time.perf_counter()
     stopped_early = False
     model.train()
+    cached_prefix = prefix_cache.attached(inner) if prefix_cache is not None else contextlib.nullcontext()
+    cached_prefix.__enter__()
     while state["global_step"] < total_steps and not stopped_early:
         sampler = LengthGroupedBatchSampler(lengths, tc.batch_size, seed=tc.seed, epoch=state["epoch"])
         # A private generator: creating a DataLoader iterator draws a seed from it, and drawing
@@ -293,6 +300,7 @@ def train_arca(
         else:
             state["epoch"] += 1
             state["micro_in_epoch"] = 0
+    cached_prefix.__exit__(None, None, None)
     bar.close()
     model_dir = output_dir / MODEL_DIR
     if not stopped_early and accelerator.is_main_process:

@@ -1,0 +1,188 @@
+"""The evaluation suite: frozen-prefix cache, graded similarity pairs, the STS evaluator, the suite's
+config, a tiny end-to-end run (with resume) and its report."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import spearmanr
+
+from lira.arca.model import ArcaEncoder
+from lira.config import ConfigError, ModelConfig
+from lira.data.sts import grade, graded_pairs
+from lira.eval.sts import SemanticSimilarityEvaluator
+from lira.eval.suite import SuiteConfig, build_suite_data, run_suite
+from lira.eval.suite_report import significance
+from lira.models.prefix_cache import FrozenPrefixCache
+
+TEXTS = ["The download failed.", "การดาวน์โหลดล้มเหลว", "Mở cửa sổ mới.", "Tutup semua tab.", "Search the web."]
+
+
+def _tiny_arca(tiny_models, top=1):
+    return ArcaEncoder.from_student(tiny_models["student"], ModelConfig(trainable_top_layers=top))
+
+
+def test_prefix_cache_matches_the_full_model_and_leaves_weights_alone(tiny_models):
+    model = _tiny_arca(tiny_models)
+    cache = FrozenPrefixCache.for_model(model)
+    assert cache.frozen_layers == 1
+    assert cache.fill(model, TEXTS, "query") == len(TEXTS)
+    assert cache.fill(model, TEXTS, "query") == 0  # already there
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    full = model.encode(TEXTS, lang="th", prompt_name="query")
+    with cache.attached(model):
+        cached = model.encode(TEXTS, lang="th", prompt_name="query")
+        with pytest.raises(KeyError, match="fill it first"):
+            model.encode(["a text nobody filled"], lang="th", prompt_name="query")
+    assert cache.hits == len(TEXTS) and np.allclose(full, cached, atol=1e-5)
+    assert np.allclose(model.encode(TEXTS, lang="th", prompt_name="query"), full, atol=1e-6)  # detached again
+    after = model.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_prefix_cache_refuses_a_model_with_other_frozen_weights(tiny_models):
+    model = _tiny_arca(tiny_models)
+    cache = FrozenPrefixCache.for_model(model)
+    cache.fill(model, TEXTS)
+    other = _tiny_arca(tiny_models)
+    with torch.no_grad():
+        other.transformer.model[0].auto_model.encoder.layer[0].output.dense.weight.add_(0.01)
+    with pytest.raises(ValueError, match="differ"):
+        with cache.attached(other):
+            pass
+    with pytest.raises(ValueError, match="trainable_top_layers"):
+        FrozenPrefixCache.for_model(ArcaEncoder.from_student(tiny_models["student"], ModelConfig()))
+
+
+def test_prefix_cache_gradients_reach_the_top_layers_only(tiny_models):
+    model = _tiny_arca(tiny_models)
+    cache = FrozenPrefixCache.for_model(model)
+    cache.fill(model, TEXTS)
+    model.train()
+    with cache.attached(model):
+        out = model(model.prepare(TEXTS, ["en"] * len(TEXTS)))
+        out.sum().backward()
+    layers = model.transformer.model[0].auto_model.encoder.layer
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in layers[1].parameters())
+    assert all(p.grad is None for p in layers[0].parameters())
+
+
+def _product(pid, category="t_shirt", department="apparel", **attrs):
+    row = {"product_id": pid, "category": category, "department": department, "measure_value": None, "measure_unit": None}
+    row.update({a: None for a in ("brand", "colour", "material", "gender", "size", "model")})
+    row.update(attrs)
+    return row
+
+
+def test_grade_follows_the_written_rule():
+    p = _product("P1", brand="A", colour="red", size="M")
+    assert grade(p, p) == 5.0
+    assert grade(p, _product("P2", brand="A", colour="red", size="M")) == 4.0
+    assert grade(p, _product("P3", brand="A", colour="blue", size="L")) == pytest.approx(2 + 2 * 1 / 3)
+    assert grade(p, _product("P4", brand="B", colour="blue", size="L")) == 2.0
+    assert grade(p, _product("P5", category="jeans", brand="A")) == 1.0
+    assert grade(p, _product("P6", category="rice_cooker", department="home")) == 0.0
+
+
+def test_graded_pairs_span_the_scale_and_leave_identical_text_out_of_monolingual():
+    catalog = [_product(f"P{i}", category=c, department=d, brand=b, colour=col, title_en=f"en {i}", title_th=f"th {i}")
+               for i, (c, d, b, col) in enumerate([("t_shirt", "apparel", "A", "red"), ("t_shirt", "apparel", "A", "red"), ("t_shirt", "apparel", "B", "blue"),
+                                                   ("jeans", "apparel", "A", "red"), ("rice_cooker", "home", "C", None)])]
+    pairs = graded_pairs(catalog, ["th"], anchors_per_language=5, seed=0)
+    cross = [p for p in pairs if p.lang_b == "en"]
+    mono = [p for p in pairs if p.lang_b == "th"]
+    assert {5.0, 1.0, 0.0} <= {p.grade for p in cross}
+    assert all(p.grade < 5 for p in mono) and all(p.text_a != p.text_b for p in mono)
+    with pytest.raises(ValueError, match="title_vi"):
+        graded_pairs(catalog, ["vi"])
+
+
+class LookupEncoder:
+    def __init__(self, table):
+        self.table = table
+
+    def encode(self, sentences, **_):
+        return np.array([self.table[s] for s in sentences], dtype=np.float32)
+
+
+def test_sts_evaluator_is_spearman_of_cosine_and_grade_per_language_and_setting():
+    rng = np.random.default_rng(0)
+    texts = [f"t{i}" for i in range(12)]
+    table = {t: rng.standard_normal(4) for t in texts}
+    rows = [("th", texts[i], "en", texts[i + 6], float(i % 4)) for i in range(6)] + [("en", texts[i], "en", texts[i + 1], float(i)) for i in range(4)]
+    metrics = SemanticSimilarityEvaluator(rows)(LookupEncoder(table))
+    cos = [table[a] @ table[b] / np.linalg.norm(table[a]) / np.linalg.norm(table[b]) for _, a, _, b, _ in rows[:6]]
+    assert metrics["th/cross/spearman"] == pytest.approx(spearmanr(cos, [r[4] for r in rows[:6]])[0])
+    assert "en/mono/spearman" in metrics and metrics["mean/cross/spearman"] == metrics["th/cross/spearman"]  # English is not in the mean
+
+
+def test_significance_needs_a_difference_beyond_twice_the_standard_error():
+    assert significance((0.80, 0.01), (0.70, 0.01), 3) == "Arca + LaSR better"
+    assert significance((0.70, 0.01), (0.80, 0.01), 3) == "peer better"
+    assert significance((0.71, 0.05), (0.70, 0.05), 3) == "within noise"
+
+
+def test_suite_config_errors_name_the_field(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("systems: [teacher, magic]\n")
+    with pytest.raises(ConfigError, match="magic"):
+        SuiteConfig.from_yaml(bad)
+    bad.write_text("lira:\n  train:\n    max_stepz: 3\n")
+    with pytest.raises(ConfigError, match="max_stepz"):
+        SuiteConfig.from_yaml(bad)
+    good = tmp_path / "good.yaml"
+    good.write_text("seeds: [3, 4]\nlira:\n  train:\n    max_steps: 7\n")
+    suite = SuiteConfig.from_yaml(good)
+    assert suite.lira.train.max_steps == 7 and suite.lira.model.trainable_top_layers == 2  # the suite's default base
+    assert suite.fingerprint() != SuiteConfig().fingerprint()
+
+
+def _tiny_suite(tmp_path, tiny_models, **kw) -> SuiteConfig:
+    suite = SuiteConfig(
+        out_dir=str(tmp_path / "report"), work_dir=str(tmp_path / "work"),
+        systems=["teacher", "student", "kd_mse", "arca_lasr", "minus_consistency", "minus_multi_agent"], seeds=[0, 1],
+        noise_levels=[0.0, 0.3], few_shot_ks=[0, 4], bitext_pairs_per_language=6, product_intents=3, product_corpus_size=40,
+        sts_anchors=3, reasoning_train_intents=4, reasoning_test_intents=3, head_steps=5, **kw,
+    )
+    suite.lira.data.languages = ["th", "vi"]
+    suite.lira.model.teacher, suite.lira.model.student = tiny_models["teacher"], tiny_models["student"]
+    suite.lira.model.trainable_top_layers = 1
+    suite.lira.model.char_ngram_buckets = 512
+    suite.lira.train.max_steps, suite.lira.train.batch_size = 2, 4
+    suite.lira.data.max_train_pairs_per_language = 4
+    return suite
+
+
+def test_noise_levels_change_the_low_resource_side_only(tmp_path, tiny_models):
+    data = build_suite_data(_tiny_suite(tmp_path, tiny_models))
+    clean, noisy = data.bitext[0.0].by_lang, data.bitext[0.3].by_lang
+    assert [en for en, _ in clean["th"]] == [en for en, _ in noisy["th"]]
+    assert sum(a != b for (_, a), (_, b) in zip(clean["vi"], noisy["vi"])) >= 4
+    assert all(q["text"] == c["text"] for q, c in zip(data.products[0.3].queries, data.products[0.0].queries) if q["lang"] == "en")
+
+
+def test_tiny_suite_runs_end_to_end_resumes_and_writes_the_report(tmp_path, tiny_models):
+    suite = _tiny_suite(tmp_path, tiny_models)
+    first = run_suite(suite, progress=False).payload
+    summary = first["summary"]
+    assert set(summary) == set(suite.systems)
+    for system in suite.systems:
+        for key in ("bitext/0.3/mean/x2en/acc@1", "products/0/lrl/ndcg@10", "sts/0/mean/cross/spearman", "reasoning/k4/0.3/mean/macro_f1"):
+            mean, std, n = summary[system][key]
+            assert 0.0 <= abs(mean) <= 1.0 and std >= 0 and n == 2
+    assert summary["teacher"]["bitext/0/mean/x2en/acc@1"][1] == 0.0  # untrained: no seed variance
+    assert summary["minus_consistency"]["sts/0/mean/cross/spearman"] == summary["arca_lasr"]["sts/0/mean/cross/spearman"]  # one shared encoder
+    assert any(key.startswith("train/kd_mse-seed1") for key in first["timings"]) and first["timings"]["prefix_cache_fill_s"] > 0
+    out = tmp_path / "report"
+    for name in ("results.md", "results.html", "results.json", "noise.png", "languages.png", "fewshot.png", "ablations.png"):
+        assert (out / name).stat().st_size > 0
+    md = (out / "results.md").read_text(encoding="utf-8")
+    assert "KD-MSE peer" in md and "Ablations" in md and "within noise" in md or "better" in md
+    assert "<table>" in (out / "results.html").read_text(encoding="utf-8")
+
+    again = run_suite(suite, progress=False).payload  # everything stored: nothing retrained or rescored
+    assert again["timings"] == {} and again["summary"] == summary
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["summary"] == summary
