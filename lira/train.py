@@ -236,71 +236,70 @@ def train_arca(
     window_pairs, window_tokens, window_start = 0, 0, time.perf_counter()
     stopped_early = False
     model.train()
-    cached_prefix = prefix_cache.attached(inner) if prefix_cache is not None else contextlib.nullcontext()
-    cached_prefix.__enter__()
-    while state["global_step"] < total_steps and not stopped_early:
-        sampler = LengthGroupedBatchSampler(lengths, tc.batch_size, seed=tc.seed, epoch=state["epoch"])
-        # A private generator: creating a DataLoader iterator draws a seed from it, and drawing
-        # from the global RNG instead would shift dropout after a resume.
-        plain = DataLoader(
-            pairs, batch_sampler=sampler, collate_fn=collate, generator=torch.Generator().manual_seed(tc.seed),  # type: ignore[arg-type]
-            num_workers=tc.num_workers, persistent_workers=False,
-        )
-        loader = accelerator.prepare_data_loader(plain, device_placement=False)
-        if state["micro_in_epoch"]:
-            loader = accelerator.skip_first_batches(loader, state["micro_in_epoch"])
-        for batch in loader:
-            batch = move_to_device(batch, device)
-            with accelerator.accumulate(model):
-                with torch.no_grad():
-                    teacher_en = teacher(batch["teacher"])["sentence_embedding"].float()
-                with accelerator.autocast():
-                    embeddings = model(batch["student"])
-                n = teacher_en.size(0)
-                loss, logs = objective(embeddings[:n].float(), embeddings[n:].float(), teacher_en, batch["groups"])
-                if joint is not None:
+    # The frozen-prefix cache (if any) is attached for the loop only: save() below sees the plain model.
+    with prefix_cache.attached(inner) if prefix_cache is not None else contextlib.nullcontext():
+        while state["global_step"] < total_steps and not stopped_early:
+            sampler = LengthGroupedBatchSampler(lengths, tc.batch_size, seed=tc.seed, epoch=state["epoch"])
+            # A private generator: creating a DataLoader iterator draws a seed from it, and drawing
+            # from the global RNG instead would shift dropout after a resume.
+            plain = DataLoader(
+                pairs, batch_sampler=sampler, collate_fn=collate, generator=torch.Generator().manual_seed(tc.seed),  # type: ignore[arg-type]
+                num_workers=tc.num_workers, persistent_workers=False,
+            )
+            loader = accelerator.prepare_data_loader(plain, device_placement=False)
+            if state["micro_in_epoch"]:
+                loader = accelerator.skip_first_batches(loader, state["micro_in_epoch"])
+            for batch in loader:
+                batch = move_to_device(batch, device)
+                with accelerator.accumulate(model):
+                    with torch.no_grad():
+                        teacher_en = teacher(batch["teacher"])["sentence_embedding"].float()
                     with accelerator.autocast():
-                        lasr_loss, lasr_logs = joint.loss(model, lasr_head, state["epoch"] * 1_000_000 + state["micro_in_epoch"], device)
-                    loss = loss + lasr_loss
-                    logs = {**logs, **lasr_logs, "loss": float(loss.detach())}
-                accelerator.backward(loss)
-                if accelerator.sync_gradients and tc.max_grad_norm:
-                    accelerator.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
-            state["micro_in_epoch"] += 1
-            state["pairs_seen"] += n * accelerator.num_processes
-            window_pairs += n * accelerator.num_processes
-            window_tokens += int(batch["student"]["transformer"]["attention_mask"].sum()) * accelerator.num_processes
-            if not accelerator.sync_gradients:
-                continue
-            state["global_step"] += 1
-            step = state["global_step"]
-            bar.update(1)
-            bar.set_postfix(loss=f"{logs['loss']:.4f}")
-            if on_step is not None:
-                on_step(step, logs)
-            if step % tc.log_every == 0 or step == total_steps:
-                if accelerator.num_processes > 1:  # log the global batch's losses, not rank 0's share
-                    values = accelerator.reduce(torch.tensor(list(logs.values()), device=device, dtype=torch.float64), reduction="mean")
-                    logs = dict(zip(logs, values.tolist()))
-                elapsed = time.perf_counter() - window_start
-                record = {"step": step, "epoch": state["epoch"], "lr": scheduler.get_last_lr()[0], **logs, "pairs_per_s": window_pairs / max(elapsed, 1e-9)}
-                window_pairs, window_tokens, window_start = 0, 0, time.perf_counter()
-                if accelerator.is_main_process:
-                    with metrics_path.open("a", encoding="utf-8") as fh:
-                        fh.write(json.dumps(record) + "\n")
-            last = step == total_steps
-            if step % tc.checkpoint_every == 0 or last:
-                _save_checkpoint(accelerator, output_dir, dict(state))
-            if last or (stop_after_steps is not None and step >= stop_after_steps):
-                stopped_early = not last
-                break
-        else:
-            state["epoch"] += 1
-            state["micro_in_epoch"] = 0
-    cached_prefix.__exit__(None, None, None)
+                        embeddings = model(batch["student"])
+                    n = teacher_en.size(0)
+                    loss, logs = objective(embeddings[:n].float(), embeddings[n:].float(), teacher_en, batch["groups"])
+                    if joint is not None:
+                        with accelerator.autocast():
+                            lasr_loss, lasr_logs = joint.loss(model, lasr_head, state["epoch"] * 1_000_000 + state["micro_in_epoch"], device)
+                        loss = loss + lasr_loss
+                        logs = {**logs, **lasr_logs, "loss": float(loss.detach())}
+                    accelerator.backward(loss)
+                    if accelerator.sync_gradients and tc.max_grad_norm:
+                        accelerator.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+                state["micro_in_epoch"] += 1
+                state["pairs_seen"] += n * accelerator.num_processes
+                window_pairs += n * accelerator.num_processes
+                window_tokens += int(batch["student"]["transformer"]["attention_mask"].sum()) * accelerator.num_processes
+                if not accelerator.sync_gradients:
+                    continue
+                state["global_step"] += 1
+                step = state["global_step"]
+                bar.update(1)
+                bar.set_postfix(loss=f"{logs['loss']:.4f}")
+                if on_step is not None:
+                    on_step(step, logs)
+                if step % tc.log_every == 0 or step == total_steps:
+                    if accelerator.num_processes > 1:  # log the global batch's losses, not rank 0's share
+                        values = accelerator.reduce(torch.tensor(list(logs.values()), device=device, dtype=torch.float64), reduction="mean")
+                        logs = dict(zip(logs, values.tolist()))
+                    elapsed = time.perf_counter() - window_start
+                    record = {"step": step, "epoch": state["epoch"], "lr": scheduler.get_last_lr()[0], **logs, "pairs_per_s": window_pairs / max(elapsed, 1e-9)}
+                    window_pairs, window_tokens, window_start = 0, 0, time.perf_counter()
+                    if accelerator.is_main_process:
+                        with metrics_path.open("a", encoding="utf-8") as fh:
+                            fh.write(json.dumps(record) + "\n")
+                last = step == total_steps
+                if step % tc.checkpoint_every == 0 or last:
+                    _save_checkpoint(accelerator, output_dir, dict(state))
+                if last or (stop_after_steps is not None and step >= stop_after_steps):
+                    stopped_early = not last
+                    break
+            else:
+                state["epoch"] += 1
+                state["micro_in_epoch"] = 0
     bar.close()
     model_dir = output_dir / MODEL_DIR
     if not stopped_early and accelerator.is_main_process:

@@ -74,10 +74,9 @@ def partners(anchor: Mapping, catalog: Sequence[Mapping], rng: random.Random) ->
     other = [q for q in catalog if q["department"] != anchor["department"]]
     chosen = [anchor]
     if same_category:
-        graded = sorted(same_category, key=lambda q: (grade(anchor, q), q["product_id"]))
-        top = [q for q in graded if grade(anchor, q) == grade(anchor, graded[-1])]
-        bottom = [q for q in graded if grade(anchor, q) == grade(anchor, graded[0])]
-        chosen += [rng.choice(top), rng.choice(bottom)]
+        graded = sorted(((grade(anchor, q), q["product_id"], q) for q in same_category), key=lambda item: item[:2])
+        highest, lowest = graded[-1][0], graded[0][0]
+        chosen += [rng.choice([q for g, _, q in graded if g == highest]), rng.choice([q for g, _, q in graded if g == lowest])]
     for pool in (same_department, other):
         if pool:
             chosen.append(rng.choice(pool))

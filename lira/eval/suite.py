@@ -149,16 +149,16 @@ class SuiteConfig:
             raise ConfigError(f"{path}: not valid YAML: {err}") from err
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: top level must be a mapping")
-        base = _default_lira().to_dict()
+        dotted: dict[str, Any] = {}
         for section, values in (data.pop("lira", None) or {}).items():
-            if section not in base or not isinstance(values, dict):
-                raise ConfigError(f"{path}: lira.{section}: unknown section or not a mapping")
-            for key, value in values.items():
-                if key not in base[section]:
-                    raise ConfigError(f"{path}: lira.{section}.{key}: unknown field")
-                base[section][key] = value
-        suite = _from_dict(cls, {k: v for k, v in data.items()}, str(path))
-        suite.lira = LiraConfig.from_dict(base, source=f"{path}: lira")
+            if not isinstance(values, dict):
+                raise ConfigError(f"{path}: lira.{section}: expected a mapping of fields")
+            dotted.update({f"{section}.{key}": value for key, value in values.items()})
+        suite = _from_dict(cls, data, str(path))
+        try:  # the suite's base config with the file's fields on top; unknown fields are errors
+            suite.lira = _default_lira().override(dotted)
+        except ConfigError as err:
+            raise ConfigError(f"{path}: lira: {err}") from None
         return suite
 
     def to_dict(self) -> dict[str, Any]:
@@ -284,7 +284,10 @@ def build_suite_data(suite: SuiteConfig) -> SuiteData:
     lc = config.lasr
     train = esci_examples(data_dir, "train", languages, queries_per_language=suite.reasoning_train_intents, seed=suite.data_seed, noise_level=lc.noise_level, noise_kinds=lc.noise_kinds)
     test = esci_examples(data_dir, "test", languages, queries_per_language=suite.reasoning_test_intents, seed=suite.data_seed, noise_level=0.0)
-    reasoning_noised = {level: [noiser(level, maps, "reasoning")(e.text_a, e.lang, i) for i, e in enumerate(test)] for level in suite.noise_levels}
+    reasoning_noised = {}
+    for level in suite.noise_levels:
+        noise = noiser(level, maps, "reasoning")
+        reasoning_noised[level] = [noise(e.text_a, e.lang, i) for i, e in enumerate(test)]
     counts = {
         "bitext_pairs": sum(len(g) for g in chosen.values()),
         "product_queries": len(slice_queries),
@@ -317,7 +320,8 @@ class RecordingEncoder:
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def _level(level: float) -> str:
+def level_tag(level: float) -> str:
+    """A noise level as it appears in metric keys: 0, 0.1, 0.25."""
     return f"{level:g}"
 
 
@@ -337,7 +341,7 @@ def score_encoder(encoder: Any, data: SuiteData) -> EncodedRun:
 
     metrics: dict[str, float] = {}
     for level in data.levels:
-        tag = _level(level)
+        tag = level_tag(level)
         for name, value in data.bitext[level](encoder).items():
             metrics[f"bitext/{tag}/{name}"] = value
         products = data.products[level](encoder)
@@ -375,7 +379,7 @@ def score_head(run: EncodedRun, spec: SystemSpec, suite: SuiteConfig, languages:
         for level, u in run.test_noised_u.items():
             view = dataclasses.replace(run.test, u=u)
             for name, value in evaluator(embedded_scorer(view, head)).items():
-                metrics[f"reasoning/k{k}/{_level(level)}/{name}"] = value
+                metrics[f"reasoning/k{k}/{level_tag(level)}/{name}"] = value
     return metrics
 
 
@@ -444,9 +448,14 @@ def run_suite(suite: SuiteConfig, *, console: Console | None = None, progress: b
         recorder = RecordingEncoder()
         score_encoder(recorder, data)
         texts = {prompt: set(group) for prompt, group in recorder.seen.items()}
+        # The training pairs depend on the data section only (one fixed subset for every run and
+        # seed by default): read the corpus once per distinct data section, not once per run.
+        data_sections = {}
         for key in to_train:
-            spec = jobs[key][0][0]
-            for pair in training_pairs(run_config(suite, spec, key[1])):
+            config = run_config(suite, jobs[key][0][0], key[1])
+            data_sections.setdefault(json.dumps(dataclasses.asdict(config.data), sort_keys=True), config)
+        for config in data_sections.values():
+            for pair in training_pairs(config):
                 texts.setdefault(None, set()).update((pair.text, pair.en))
         for prompt, group in texts.items():
             cache.fill(student, sorted(group), prompt, batch_size=suite.lira.eval.batch_size, progress=progress)

@@ -14,12 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from lira.eval.suite import ABLATIONS, level_tag
+
 MAIN = ("teacher", "student", "kd_mse", "arca", "arca_lasr")
-ABLATIONS = ("minus_contrastive", "minus_geometry", "minus_multi_agent", "minus_consistency", "minus_language_embedding")
-
-
-def _lv(level: float) -> str:
-    return f"{level:g}"
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,7 @@ class Report:
 
     def key(self, metric: Metric | str, level: float = 0.0, k: int | None = None, lang: str = "") -> str:
         template = metric.key if isinstance(metric, Metric) else metric
-        return template.format(L=_lv(level), k=self.k0 if k is None else k, lang=lang)
+        return template.format(L=level_tag(level), k=self.k0 if k is None else k, lang=lang)
 
     def get(self, system: str, key: str) -> tuple[float, float] | None:
         value = self.summary.get(system, {}).get(key)
@@ -113,7 +110,7 @@ def headline_table(r: Report) -> Table:
 def noise_tables(r: Report) -> list[Table]:
     tables = []
     for metric in (BITEXT_X2EN, PRODUCTS, STS_CROSS, REASONING):
-        header = ["system", *(f"noise {_lv(level)}" for level in r.levels), f"change 0→{_lv(max(r.levels))}"]
+        header = ["system", *(f"noise {level_tag(level)}" for level in r.levels), f"change 0→{level_tag(max(r.levels))}"]
         rows = []
         for s in r.systems:
             cells = [r.cell(s, r.key(metric, level)) for level in r.levels]
@@ -137,16 +134,16 @@ def peer_table(r: Report) -> Table | None:
     if "kd_mse" not in r.systems or "arca_lasr" not in r.systems:
         return None
     rows = []
-    metrics = [BITEXT_X2EN, BITEXT_EN2X, PRODUCTS, STS_CROSS, STS_MONO] + [Metric(REASONING.title, "", REASONING.key.replace("{k}", str(k))) for k in r.ks]
-    for metric in metrics:
+    metrics = [(m, r.k0) for m in (BITEXT_X2EN, BITEXT_EN2X, PRODUCTS, STS_CROSS, STS_MONO)] + [(REASONING, k) for k in r.ks]
+    for metric, k in metrics:
         for level in r.levels:
-            key = r.key(metric, level)
+            key = r.key(metric, level, k=k)
             peer, ours = r.get("kd_mse", key), r.get("arca_lasr", key)
             if peer is None or ours is None:
                 continue
-            title = metric.title.format(k=key.split("/")[1][1:]) if "{k}" in metric.title else metric.title
+            title = metric.title.format(k=k)
             verdict = significance(ours, peer, len(r.seeds))
-            rows.append([title, _lv(level), f"{peer[0]:.3f} ± {peer[1]:.3f}", f"{ours[0]:.3f} ± {ours[1]:.3f}", f"{ours[0] - peer[0]:+.3f}", verdict])
+            rows.append([title, level_tag(level), f"{peer[0]:.3f} ± {peer[1]:.3f}", f"{ours[0]:.3f} ± {ours[1]:.3f}", f"{ours[0] - peer[0]:+.3f}", verdict])
     verdicts = [row[-1] for row in rows]
     tally = ", ".join(f"{name}: {verdicts.count(name)}" for name in ("Arca + LaSR better", "peer better", "within noise"))
     return Table("Arca + LaSR against the knowledge-distillation peer (KD-MSE), every task and noise level",
@@ -161,7 +158,7 @@ def ablation_table(r: Report) -> Table | None:
         return None
     top = max(r.levels)
     columns = [(m, 0.0) for m in (BITEXT_X2EN, PRODUCTS, STS_CROSS, REASONING)] + [(m, top) for m in (BITEXT_X2EN, PRODUCTS, STS_CROSS, REASONING)]
-    header = ["system", *(f"{m.short.format(k=r.k0)} @{_lv(level)}" for m, level in columns)]
+    header = ["system", *(f"{m.short.format(k=r.k0)} @{level_tag(level)}" for m, level in columns)]
     rows = [[r.label("arca_lasr"), *(r.cell("arca_lasr", r.key(m, level)) for m, level in columns)]]
     for s in ablations:
         rows.append([r.label(s), *(r.cell(s, r.key(m, level), delta_to="arca_lasr") for m, level in columns)])
@@ -357,7 +354,7 @@ def plot_all(r: Report, out: Path) -> list[str]:
                 a, b = r.get(s, r.key(m, level)), r.get("arca_lasr", r.key(m, level))
                 deltas.append(a[0] - b[0] if a and b else 0.0)
             ax.barh(y + (i - (len(ablations) - 1) / 2) * height, deltas, height, label=r.label(s))
-        ax.set_yticks(y, [f"{m.short.format(k=r.k0)} @ noise {_lv(level)}" for m, level in columns])
+        ax.set_yticks(y, [f"{m.short.format(k=r.k0)} @ noise {level_tag(level)}" for m, level in columns])
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_xlabel("change from Arca + LaSR (negative: the removed part helped)")
         ax.legend(fontsize=8)
