@@ -49,5 +49,5 @@ $PY -m lira.cli lasr study --model "$RUN/demo/model" --out "$RUN/lasr" "${LASR_E
   && cp "$RUN/lasr/results.md" "$OUT/lasr_results.md" && cp "$RUN/lasr/results.json" "$OUT/lasr_results.json" || echo "LASR FAILED"
 
 log throughput benchmark
-$PY benchmarks/bench_throughput.py --model "$KEEP/e5" "${BENCH_EXTRA[@]}" --json-out "$OUT/throughput.json" || echo "BENCH FAILED"
+$PY benchmarks/bench_throughput.py --model "$KEEP/e5" --teacher "$KEEP/minilm" "${BENCH_EXTRA[@]}" --json-out "$OUT/throughput.json" || echo "BENCH FAILED"
 log done

@@ -121,8 +121,9 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     num_threads: int | None = None
     num_workers: int = 0
-    """DataLoader worker processes for tokenisation; on a GPU the tokeniser, not the model, is the
-    bottleneck of a small student, so use several (e.g. 8)."""
+    """DataLoader worker processes for the collator (tokenisation, n-gram hashing, romanisation:
+    ~14 ms per 32 pairs on one CPU core, see benchmarks/RESULTS.md); on a GPU a small student's step
+    can be shorter than that, so use several (e.g. 8)."""
 
 
 @dataclass

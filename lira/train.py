@@ -26,8 +26,8 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
-from lira.arca.agents.transformer import st_tokenize
 from lira.arca.model import ArcaEncoder, move_to_device
+from lira.arca.teacher_cache import TeacherAnchorCache
 from lira.config import LiraConfig
 from lira.data.batching import LengthGroupedBatchSampler
 from lira.data.pairs import ParallelPair, load_pairs
@@ -55,20 +55,19 @@ class TrainResult:
 
 
 class PairCollator:
-    """Tokenises a batch of pairs once, for the student (both sides) and the teacher (English)."""
+    """Tokenises a batch of pairs once for the student (both sides); the English sentences go to the
+    teacher's cache (``TeacherAnchorCache``) as ids and texts."""
 
-    def __init__(self, model: ArcaEncoder, teacher: Any, english_ids: dict[str, int], max_seq_length: int) -> None:
+    def __init__(self, model: ArcaEncoder, english_ids: dict[str, int]) -> None:
         self.model = model
-        self.teacher = teacher
         self.english_ids = english_ids
-        self.max_seq_length = max_seq_length
 
     def __call__(self, pairs: Sequence[ParallelPair]) -> dict[str, Any]:
         texts = [p.text for p in pairs] + [p.en for p in pairs]
         langs = [p.lang for p in pairs] + ["en"] * len(pairs)
         return {
             "student": self.model.prepare(texts, langs),
-            "teacher": st_tokenize(self.teacher, [p.en for p in pairs]),
+            "english": [p.en for p in pairs],
             "groups": torch.tensor([self.english_ids[p.en] for p in pairs], dtype=torch.long),
         }
 
@@ -212,7 +211,8 @@ def train_arca(
     lasr_head = accelerator.prepare(joint.head) if joint is not None else None
     inner: ArcaEncoder = accelerator.unwrap_model(model)
 
-    collate = PairCollator(inner, teacher, english_ids, config.model.max_seq_length)
+    collate = PairCollator(inner, english_ids)
+    teacher_vectors = TeacherAnchorCache(teacher, len(english_ids))
     lengths = [len(p.text) + len(p.en) for p in pairs]
 
     state = {"global_step": 0, "epoch": 0, "micro_in_epoch": 0, "pairs_seen": 0}
@@ -250,10 +250,12 @@ def train_arca(
             if state["micro_in_epoch"]:
                 loader = accelerator.skip_first_batches(loader, state["micro_in_epoch"])
             for batch in loader:
+                anchor_ids = batch["groups"]  # on the host: the teacher cache indexes with them
+                # counted on the host: a .sum() on the device would synchronise every step
+                real_tokens = int(batch["student"]["transformer"]["attention_mask"].sum()) if "attention_mask" in batch["student"]["transformer"] else 0
                 batch = move_to_device(batch, device)
                 with accelerator.accumulate(model):
-                    with torch.no_grad():
-                        teacher_en = teacher(batch["teacher"])["sentence_embedding"].float()
+                    teacher_en = teacher_vectors(anchor_ids, batch["english"], device)
                     with accelerator.autocast():
                         embeddings = model(batch["student"])
                     n = teacher_en.size(0)
@@ -272,7 +274,7 @@ def train_arca(
                 state["micro_in_epoch"] += 1
                 state["pairs_seen"] += n * accelerator.num_processes
                 window_pairs += n * accelerator.num_processes
-                window_tokens += int(batch["student"]["transformer"]["attention_mask"].sum()) * accelerator.num_processes
+                window_tokens += real_tokens * accelerator.num_processes
                 if not accelerator.sync_gradients:
                     continue
                 state["global_step"] += 1
@@ -286,7 +288,8 @@ def train_arca(
                         values = accelerator.reduce(torch.tensor(list(logs.values()), device=device, dtype=torch.float64), reduction="mean")
                         logs = dict(zip(logs, values.tolist()))
                     elapsed = time.perf_counter() - window_start
-                    record = {"step": step, "epoch": state["epoch"], "lr": scheduler.get_last_lr()[0], **logs, "pairs_per_s": window_pairs / max(elapsed, 1e-9)}
+                    record = {"step": step, "epoch": state["epoch"], "lr": scheduler.get_last_lr()[0], **logs, "pairs_per_s": window_pairs / max(elapsed, 1e-9),
+                              "tokens": window_tokens, "tokens_per_s": window_tokens / max(elapsed, 1e-9)}
                     window_pairs, window_tokens, window_start = 0, 0, time.perf_counter()
                     if accelerator.is_main_process:
                         with metrics_path.open("a", encoding="utf-8") as fh:

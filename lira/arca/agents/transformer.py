@@ -9,12 +9,20 @@ import torch.nn.functional as F
 from sentence_transformers import SentenceTransformer
 
 from lira.arca.agents.base import EncodingAgent
+from lira.models.prenormalize import call_prenormalized
 
 
 def st_tokenize(model: SentenceTransformer, texts: Sequence[str]) -> dict[str, torch.Tensor]:
-    """Tokenise for a SentenceTransformer: ``preprocess`` (sentence-transformers >= 6) or ``tokenize``."""
+    """Tokenise for a SentenceTransformer: ``preprocess`` (sentence-transformers >= 6) or ``tokenize``.
+
+    A tokenizer whose normaliser is a long per-codepoint ``Replace`` chain (the offline e5 student)
+    goes through ``lira.models.prenormalize``: the same ids, ~10x less time per text.
+    """
     preprocess = getattr(model, "preprocess", None) or model.tokenize
-    return dict(preprocess(list(texts)))
+    first = model[0] if len(model) else None
+    if getattr(first, "do_lower_case", False):  # it lowercases before the normaliser: keep that order
+        return dict(preprocess(list(texts)))
+    return dict(call_prenormalized(getattr(model, "tokenizer", None), texts, preprocess))
 
 
 class TransformerAgent(EncodingAgent):
