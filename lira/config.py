@@ -74,6 +74,9 @@ class ModelConfig:
     0: never; N: to N dimensions (e.g. an encoder wider than the teacher)."""
 
 
+GEOMETRY_MODES = ("cosine", "correlation")
+
+
 @dataclass
 class ArcaConfig:
     """Weights of Arca's terms; 0 switches a term off (every ablation is one flag)."""
@@ -84,6 +87,13 @@ class ArcaConfig:
     contrastive_weight: float = 0.5
     contrastive_temperature: float = 0.05
     geometry_weight: float = 1.0
+    geometry_mode: str = "cosine"
+    """cosine: match the teacher's cosine similarities between English sentences; correlation: match
+    only their pattern (per-sentence Pearson correlation), not the teacher's similarity scale."""
+
+    def __post_init__(self) -> None:
+        if self.geometry_mode not in GEOMETRY_MODES:
+            raise ConfigError(f"arca.geometry_mode: expected one of {', '.join(GEOMETRY_MODES)}, got {self.geometry_mode!r}")
 
 
 @dataclass

@@ -23,7 +23,7 @@ class ArcaObjective(nn.Module):
         self.config = config
         self.anchor = AnchorAlignmentLoss(english_weight=config.anchor_english_weight)
         self.contrastive = ContrastiveAlignmentLoss(temperature=config.contrastive_temperature)
-        self.geometry = GeometryPreservationLoss()
+        self.geometry = GeometryPreservationLoss(mode=config.geometry_mode)
         if not any(w > 0 for w in self.weights().values()):
             raise ValueError("every Arca loss weight is 0: nothing to train")
 

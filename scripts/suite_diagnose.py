@@ -6,7 +6,7 @@ student's own space), the mean cosine of the student's vectors with the teacher'
 anchor term has pulled the space), bitext x->en accuracy@1, and the fusion gate's mean weight per
 agent for that language and for English. Writes a Markdown table (default reports/suite/diagnosis.md).
 
-    python scripts/suite_diagnose.py --work runs/suite --lang th --n 150
+    python scripts/suite_diagnose.py --config configs/suite.yaml --lang th --n 150
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ import torch
 
 from lira.arca.model import ArcaEncoder, SentenceTransformerEncoder
 from lira.data.pairs import load_pairs
+from lira.eval.suite import SYSTEMS, SuiteConfig, run_config
 from lira.models.loading import load_sentence_transformer
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", default="runs/suite")
+    parser.add_argument("--config", default="configs/suite.yaml", help="the suite whose trained models to read")
     parser.add_argument("--runs", nargs="+", default=["kd_mse", "arca", "minus_contrastive", "minus_geometry", "minus_multi_agent"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lang", default="th")
@@ -33,6 +34,7 @@ def main() -> None:
     parser.add_argument("--out", default="reports/suite/diagnosis.md")
     args = parser.parse_args()
 
+    suite = SuiteConfig.from_yaml(args.config)
     pairs = [p for p in load_pairs(None, split="test", languages=[args.lang])][: args.n]
     teacher = SentenceTransformerEncoder(load_sentence_transformer(args.teacher)).encode([p.en for p in pairs])
     lines = [
@@ -42,7 +44,7 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---|---|",
     ]
     for run in args.runs:
-        model = ArcaEncoder.load(Path(args.work) / "runs" / f"{run}-seed{args.seed}" / "model")
+        model = ArcaEncoder.load(Path(run_config(suite, SYSTEMS[run], args.seed).train.output_dir) / "model")
         x = model.encode([p.text for p in pairs], lang=args.lang)
         e = model.encode([p.en for p in pairs], lang="en")
         sim = x @ e.T

@@ -80,6 +80,48 @@ def test_geometry_different_widths_and_descends():
     assert after < before
 
 
+def test_geometry_correlation_hand_computed():
+    import numpy as np
+
+    torch.manual_seed(0)
+    student, teacher = torch.randn(5, 8), torch.randn(5, 6)
+    value, _ = GeometryPreservationLoss(mode="correlation", eps=0.0)(student, teacher)
+
+    def rows(x):
+        x = x.numpy() / np.linalg.norm(x.numpy(), axis=1, keepdims=True)
+        sim = x @ x.T
+        return np.stack([np.delete(sim[i], i) for i in range(len(sim))])
+
+    s, t = rows(student), rows(teacher)
+    r = [np.corrcoef(a, b)[0, 1] for a, b in zip(s, t)]
+    # standardised rows: mean squared difference = 2 (1 - r), averaged over rows
+    assert float(value) == pytest.approx(float(np.mean([2 * (1 - x) for x in r])), rel=1e-4)
+
+
+def test_geometry_correlation_ignores_the_similarity_scale():
+    # Teacher: three unit vectors at pairwise cosines (0.1, 0.2, 0.3); student: the same pattern
+    # at (0.7, 0.75, 0.8), a different scale and offset. Cosine mode penalises it, correlation does not.
+    def gram_vectors(c12, c13, c23):
+        gram = torch.tensor([[1.0, c12, c13], [c12, 1.0, c23], [c13, c23, 1.0]], dtype=torch.float64)
+        return torch.linalg.cholesky(gram)
+
+    teacher = gram_vectors(0.1, 0.2, 0.3)
+    student = gram_vectors(0.7, 0.75, 0.8)
+    cosine, _ = GeometryPreservationLoss()(student, teacher)
+    correlation, _ = GeometryPreservationLoss(mode="correlation")(student, teacher)
+    assert float(cosine) > 0.2
+    assert float(correlation) == pytest.approx(0.0, abs=1e-5)
+
+
+def test_geometry_correlation_descends_and_rejects_unknown_modes():
+    teacher = torch.randn(6, 16)
+    loss = GeometryPreservationLoss(mode="correlation")
+    before, after = _descends(lambda s: loss(s, teacher), (6, 8), lr=0.5)
+    assert after < before
+    with pytest.raises(ValueError, match="mode"):
+        GeometryPreservationLoss(mode="angles")
+
+
 def test_objective_skips_terms_at_zero_and_sums_weighted_terms():
     torch.manual_seed(0)
     a, b, t = torch.randn(4, 8), torch.randn(4, 8), torch.randn(4, 8)

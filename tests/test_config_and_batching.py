@@ -23,6 +23,11 @@ def test_config_errors_name_the_field(tmp_path):
         LiraConfig.from_yaml(bad)
     with pytest.raises(ConfigError, match="unknown field"):
         LiraConfig().override({"arca.nope": 1})
+    with pytest.raises(ConfigError, match="arca.geometry_mode: expected one of cosine, correlation"):
+        LiraConfig().override({"arca.geometry_mode": "angles"})
+    bad.write_text("arca:\n  geometry_mode: angles\n")
+    with pytest.raises(ConfigError, match="geometry_mode"):
+        LiraConfig.from_yaml(bad)
 
 
 def test_length_grouped_batches_are_deterministic_complete_and_grouped():

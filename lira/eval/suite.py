@@ -23,8 +23,10 @@ Arca + LaSR uses LaSR's staged schedule (Arca first, the head on the trained enc
 and Arca + LaSR share one encoder and differ on reasoning only; "minus consistency" is Arca's
 head (task loss only) on that encoder.
 
-Everything is resumable: trained models live under ``work_dir`` and each (system, seed)
-result is kept as JSON there, so a rerun after an interruption continues where it stopped. The
+Everything is resumable: trained models live under ``work_dir/runs/<fingerprint>/`` and each
+(system, seed) result is kept as JSON under ``work_dir/results/<fingerprint>/``, so a rerun after
+an interruption continues where it stopped, and a changed configuration (another fingerprint)
+neither reuses stale models nor stale results. A finished run's resume checkpoints are deleted. The
 report (``results.md``, ``results.html``, ``results.json`` and plots) goes to ``out_dir`` and can
 be redrawn from ``results.json`` alone (``lira.eval.suite_report.render_report``).
 
@@ -41,6 +43,7 @@ import dataclasses
 import hashlib
 import json
 import random
+import shutil
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -91,9 +94,15 @@ SYSTEMS: dict[str, SystemSpec] = {
             "minus_language_embedding", "− language embedding", "trained", "minus_language_embedding",
             (("model.language_aware_fusion", False),), True, False, description="Arca + LaSR with no language embedding in the fusion gate or the head",
         ),
+        SystemSpec(
+            "geometry_correlation", "geometry: correlation", "trained", "geometry_correlation", (("arca.geometry_mode", "correlation"),), True,
+            description="Arca + LaSR with the geometry term matching the pattern of the teacher's similarities (per-sentence Pearson correlation), not their scale",
+        ),
     ]
 }
 ABLATIONS = ("minus_contrastive", "minus_geometry", "minus_multi_agent", "minus_consistency", "minus_language_embedding")
+VARIANTS = ("geometry_correlation",)
+"""Systems that change one design choice of Arca + LaSR rather than remove a part (reported beside the ablations)."""
 
 
 def _default_lira() -> LiraConfig:
@@ -392,7 +401,8 @@ def run_config(suite: SuiteConfig, spec: SystemSpec, seed: int) -> LiraConfig:
     """The training configuration of ``spec``'s run for ``seed``: the base config plus its overrides."""
     config = suite.lira.override({key: value for key, value in spec.overrides})
     config.train.seed = seed
-    config.train.output_dir = str(Path(suite.work_dir) / "runs" / f"{spec.run}-seed{seed}")
+    # Under the config's fingerprint: a changed study trains afresh instead of reusing stale models.
+    config.train.output_dir = str(Path(suite.work_dir) / "runs" / suite.fingerprint() / f"{spec.run}-seed{seed}")
     config.lasr.enabled = False  # the suite trains heads itself, on cached embeddings
     if config.data.subset_seed is None:
         config.data.subset_seed = suite.data_seed  # every seed trains on the same pairs, in its own order
@@ -410,7 +420,7 @@ def run_suite(suite: SuiteConfig, *, console: Console | None = None, progress: b
     from lira.eval.base import CachingEncoder
     from lira.models.loading import load_sentence_transformer
     from lira.models.prefix_cache import FrozenPrefixCache
-    from lira.train import train_arca, training_pairs
+    from lira.train import CHECKPOINT_DIR, train_arca, training_pairs
 
     console = console or Console()
     start = time.perf_counter()
@@ -468,7 +478,10 @@ def run_suite(suite: SuiteConfig, *, console: Console | None = None, progress: b
         spec, seed = jobs[key][0]
         bar.set_description(f"suite: training {spec.run} seed {seed}")
         t0 = time.perf_counter()
-        train_arca(run_config(suite, spec, seed), progress=progress, prefix_cache=cache)
+        config = run_config(suite, spec, seed)
+        train_arca(config, progress=progress, prefix_cache=cache)
+        # The finished model is all the study reads; its resume checkpoints (~0.6 GB a run) are not.
+        shutil.rmtree(Path(config.train.output_dir) / CHECKPOINT_DIR, ignore_errors=True)
         timings[f"train/{spec.run}-seed{seed}_s"] = time.perf_counter() - t0
         bar.update(1)
 

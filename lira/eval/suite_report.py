@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from lira.eval.suite import ABLATIONS, level_tag
+from lira.eval.suite import ABLATIONS, VARIANTS, level_tag
 
 MAIN = ("teacher", "student", "kd_mse", "arca", "arca_lasr")
 
@@ -153,7 +153,7 @@ def peer_table(r: Report) -> Table | None:
 
 
 def ablation_table(r: Report) -> Table | None:
-    ablations = r.present(ABLATIONS)
+    ablations = r.present(ABLATIONS + VARIANTS)
     if "arca_lasr" not in r.systems or not ablations:
         return None
     top = max(r.levels)
@@ -162,8 +162,9 @@ def ablation_table(r: Report) -> Table | None:
     rows = [[r.label("arca_lasr"), *(r.cell("arca_lasr", r.key(m, level)) for m, level in columns)]]
     for s in ablations:
         rows.append([r.label(s), *(r.cell(s, r.key(m, level), delta_to="arca_lasr") for m, level in columns)])
-    return Table("Ablations of Arca + LaSR (first row absolute, the others as a change from it; @ gives the noise level)", header, rows,
-                 "A negative change means the switched-off part helped. '− consistency' is Arca's encoder with the head trained by the task loss alone (the Arca row).")
+    variants = " 'geometry: correlation' keeps every term but matches the pattern of the teacher's similarities instead of their values." if "geometry_correlation" in ablations else ""
+    return Table("Ablations and variants of Arca + LaSR (first row absolute, the others as a change from it; @ gives the noise level)", header, rows,
+                 "A negative change means the switched-off part helped. '− consistency' is Arca's encoder with the head trained by the task loss alone (the Arca row)." + variants)
 
 
 def few_shot_table(r: Report) -> Table:
@@ -341,7 +342,7 @@ def plot_all(r: Report, out: Path) -> list[str]:
     plt.close(fig)
     names.append("fewshot.png")
 
-    ablations = r.present(ABLATIONS)
+    ablations = r.present(ABLATIONS + VARIANTS)
     if ablations and "arca_lasr" in r.systems:
         top = max(r.levels)
         columns = [(m, level) for level in (0.0, top) for m in (BITEXT_X2EN, PRODUCTS, STS_CROSS, REASONING)]
@@ -356,7 +357,7 @@ def plot_all(r: Report, out: Path) -> list[str]:
             ax.barh(y + (i - (len(ablations) - 1) / 2) * height, deltas, height, label=r.label(s))
         ax.set_yticks(y, [f"{m.short.format(k=r.k0)} @ noise {level_tag(level)}" for m, level in columns])
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_xlabel("change from Arca + LaSR (negative: the removed part helped)")
+        ax.set_xlabel("change from Arca + LaSR (negative: the removed or changed part helped)")
         ax.legend(fontsize=8)
         ax.grid(axis="x", alpha=0.3)
         fig.tight_layout()
