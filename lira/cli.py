@@ -127,6 +127,46 @@ def products_build(out: Path = typer.Option(..., help="Output folder."), seed: i
     build_products(out, seed=seed)
 
 
+@products_app.command("pairs")
+def products_pairs(
+    out: Path = typer.Option(..., help="Pairs file to write (.jsonl, .jsonl.gz or .tsv) for `lira train --set data.train=OUT`."),
+    data: Optional[Path] = typer.Option(None, help="A folder written by `lira data products build`; default: the cached default build."),
+    split: str = typer.Option("train", help="train (the test split is refused unless --allow-test)."),
+    titles: bool = typer.Option(True, help="English title <-> title in each language."),
+    queries: bool = typer.Option(True, help="English query <-> the same intent's query in each language."),
+    with_corpus: bool = typer.Option(False, help="Append the shipped parallel corpus's train split (software-UI text)."),
+    allow_test: bool = typer.Option(False, help="Allow --split test (it leaks into product-search scores)."),
+) -> None:
+    """Export in-domain Arca training pairs from the product data set."""
+    import dataclasses
+
+    from rich.table import Table
+
+    from lira.data.pairs import load_pairs, save_pairs_jsonl, save_pairs_tsv
+    from lira.data.products.pairs import count_by_source, product_pairs
+
+    if split == "test" and not allow_test:
+        raise typer.BadParameter("the test split is what product search is scored on; training on it leaks (--allow-test to override)", param_hint="--split")
+    if not (titles or queries):
+        raise typer.BadParameter("--no-titles and --no-queries leave nothing to export", param_hint="--titles/--queries")
+    pairs = product_pairs(data, split, include_titles=titles, include_queries=queries, allow_test=allow_test)
+    if with_corpus:
+        pairs += [dataclasses.replace(p, source="parallel corpus") for p in load_pairs(None, split="train")]
+    if out.suffix == ".tsv":
+        save_pairs_tsv(pairs, out)
+    else:
+        save_pairs_jsonl(pairs, out)
+    counts = count_by_source(pairs)
+    languages = sorted({lang for by_lang in counts.values() for lang in by_lang})
+    table = Table(title=f"{len(pairs)} pairs -> {out}")
+    table.add_column("source")
+    for lang in languages:
+        table.add_column(lang, justify="right")
+    for source, by_lang in sorted(counts.items()):
+        table.add_row(source, *(str(by_lang.get(lang, 0)) for lang in languages))
+    console.print(table)
+
+
 @eval_app.command("bitext")
 def eval_bitext(
     model: str = typer.Option(..., help="A LiRA model folder, a sentence-transformers folder, offline:<name> or a hub id."),
