@@ -235,7 +235,7 @@ def eval_products(
 @eval_app.command("product-baselines")
 def eval_product_baselines(
     data: Path = typer.Option(..., help="A folder written by `lira data products build`."),
-    arca: Optional[str] = typer.Option("runs/demo/model", help="An Arca model folder (the demo's by default); '' to skip."),
+    arca: Optional[List[str]] = typer.Option(None, help="An Arca model folder, or LABEL=FOLDER; repeat for several rows (default: runs/demo/model; '' to skip)."),
     student: str = typer.Option("offline:multilingual-e5-small"),
     teacher: str = typer.Option("offline:all-minilm-l6-v2"),
     out: Path = typer.Option(Path("reports/products"), help="Where results.json and results.md go."),
@@ -243,7 +243,7 @@ def eval_product_baselines(
     """BM25, the untrained student, the teacher (English queries) and Arca on the product-search test split."""
     from lira.eval.product_baselines import run_product_baselines
 
-    run_product_baselines(data, student=student, teacher=teacher, arca=arca or None, out_dir=out, console=console)
+    run_product_baselines(data, student=student, teacher=teacher, arca=["runs/demo/model"] if arca is None else arca, out_dir=out, console=console)
 
 
 @eval_app.command("suite")

@@ -245,3 +245,18 @@ def test_evaluator_scores_bm25():
     m = ProductSearchEvaluator(catalog=catalog, queries=queries, qrels=qrels).evaluate_bm25()
     assert m["th/ndcg@10"] == pytest.approx(1.0)
     assert m["th/mrr@100"] == pytest.approx(1.0)
+
+
+def test_product_baselines_takes_several_labelled_arca_models():
+    from lira.eval.product_baselines import arca_models, markdown
+
+    assert arca_models("runs/demo/model") == [("arca", "Arca", "runs/demo/model")]
+    assert arca_models(["ui=runs/a", "shop=runs/b"]) == [("arca:ui", "Arca (ui)", "runs/a"), ("arca:shop", "Arca (shop)", "runs/b")]
+    assert arca_models([""]) == [] and arca_models(None) == []
+    with pytest.raises(ValueError, match="label each"):
+        arca_models(["runs/a", "runs/b"])
+    with pytest.raises(ValueError, match="LABEL=PATH"):
+        arca_models(["shop="])
+    results = {"student": {"th/ndcg@10": 0.5, "mean/ndcg@10": 0.5}, "arca:shop": {"th/ndcg@10": 0.75, "mean/ndcg@10": 0.75}}
+    table = markdown(results, ["th"])
+    assert "| untrained student | 0.500 | 0.500 |" in table and "| Arca (shop) | 0.750 | 0.750 |" in table

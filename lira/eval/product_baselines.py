@@ -15,17 +15,43 @@ from lira.languages import CORE_LANGUAGES
 METRICS = ("ndcg@10", "recall@100", "mrr@100")
 
 
+def arca_models(arca: str | Sequence[str] | None) -> list[tuple[str, str, str]]:
+    """``(results key, table name, model path)`` for each ``PATH`` or ``LABEL=PATH``.
+
+    One unlabelled model keeps the key ``arca`` and the name "Arca"; labelled ones get
+    ``arca:LABEL`` and "Arca (LABEL)".
+    """
+    entries = [arca] if isinstance(arca, str) else list(arca or [])
+    entries = [e for e in entries if e]
+    out, seen = [], set()
+    for entry in entries:
+        label, sep, path = entry.partition("=")
+        if not sep:
+            label, path = "", entry
+        if not path:
+            raise ValueError(f"--arca {entry!r}: give PATH or LABEL=PATH")
+        key = f"arca:{label}" if label else "arca"
+        if key in seen:
+            raise ValueError(f"--arca: two models under {'label ' + repr(label) if label else 'no label'}; label each (LABEL=PATH)")
+        seen.add(key)
+        out.append((key, f"Arca ({label})" if label else "Arca", path))
+    return out
+
+
 def run_product_baselines(
     data: str | Path,
     *,
     student: str,
     teacher: str,
-    arca: str | None,
+    arca: str | Sequence[str] | None,
     out_dir: str | Path,
     languages: Sequence[str] = CORE_LANGUAGES,
     console: Console | None = None,
 ) -> dict[str, Any]:
+    """``arca``: a model path, or several ``PATH``/``LABEL=PATH`` entries (one row each)."""
     from lira.models.encoders import load_encoder
+
+    models = arca_models(arca)
 
     console = console or Console()
     native = ProductSearchEvaluator(data, split="test", langs=list(languages))
@@ -38,15 +64,18 @@ def run_product_baselines(
     console.print(f"untrained student ({student})")
     student_encoder = load_encoder(student)
     results["student"] = {**native(student_encoder), **_prefixed(english(student_encoder))}
-    if arca:
-        console.print(f"Arca ({arca})")
-        arca_encoder = load_encoder(arca)
-        results["arca"] = {**native(arca_encoder), **_prefixed(english(arca_encoder))}
+    names = dict(NAMES)
+    for key, name, path in models:
+        console.print(f"{name}: {path}")
+        arca_encoder = load_encoder(path)
+        results[key] = {**native(arca_encoder), **_prefixed(english(arca_encoder))}
+        names[key] = name
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    payload = {"data": str(data), "student": student, "teacher": teacher, "arca": arca, "languages": list(languages), "metrics": results}
+    payload = {"data": str(data), "student": student, "teacher": teacher, "arca": {key: path for key, _, path in models},
+               "names": names, "languages": list(languages), "metrics": results}
     (out / "results.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    (out / "results.md").write_text(markdown(results, list(languages), arca), encoding="utf-8")
+    (out / "results.md").write_text(markdown(results, list(languages), names), encoding="utf-8")
     console.print((out / "results.md").read_text(encoding="utf-8"))
     return payload
 
@@ -56,8 +85,13 @@ def _prefixed(metrics: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if k.startswith("en/")}
 
 
-def markdown(results: dict[str, dict[str, float]], languages: list[str], arca: str | None) -> str:
-    names = {"bm25": "BM25", "teacher_en": "teacher (English queries only)", "student": "untrained student", "arca": "Arca"}
+NAMES = {"bm25": "BM25", "teacher_en": "teacher (English queries only)", "student": "untrained student"}
+
+
+def markdown(results: dict[str, dict[str, float]], languages: list[str], names: dict[str, str] | None = None) -> str:
+    """The README's tables; ``names``: results key -> row name, in row order (default: the baselines, then any Arca rows)."""
+    if names is None:
+        names = {**NAMES, **{key: ("Arca" if key == "arca" else f"Arca ({key.partition(':')[2]})") for key in results if key.startswith("arca")}}
     lines = [
         "nDCG@10 on the product-search test split (native-language queries against titles in the same language;",
         "English column: English queries against English titles).",
