@@ -419,15 +419,12 @@ def trainer_way(model_path: str, pairs, args, device) -> dict[str, Any]:
     import tempfile
 
     from lira.config import LiraConfig
+    from lira.data.pairs import ParallelPair, save_pairs_tsv
     from lira.train import train_arca
 
     n = (args.warmup_steps + args.steps) * args.batch_size
     with tempfile.TemporaryDirectory(prefix="lira-bench-trainer-") as tmp:
-        data = Path(tmp) / "pairs.tsv"
-        with data.open("w", encoding="utf-8") as fh:
-            fh.write("en\ttext\tlang\n")
-            for text, en, lang in pairs[:n]:
-                fh.write(f"{' '.join(en.split())}\t{' '.join(text.split())}\t{lang}\n")
+        data = save_pairs_tsv([ParallelPair(en=" ".join(en.split()), text=" ".join(text.split()), lang=lang) for text, en, lang in pairs[:n]], Path(tmp) / "pairs.tsv")
         cfg = LiraConfig()
         cfg.model.student, cfg.model.teacher = model_path, args.teacher
         cfg.model.agents = ["transformer"]

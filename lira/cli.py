@@ -145,11 +145,10 @@ def products_pairs(
     from lira.data.pairs import load_pairs, save_pairs_jsonl, save_pairs_tsv
     from lira.data.products.pairs import count_by_source, product_pairs
 
-    if split == "test" and not allow_test:
-        raise typer.BadParameter("the test split is what product search is scored on; training on it leaks (--allow-test to override)", param_hint="--split")
-    if not (titles or queries):
-        raise typer.BadParameter("--no-titles and --no-queries leave nothing to export", param_hint="--titles/--queries")
-    pairs = product_pairs(data, split, include_titles=titles, include_queries=queries, allow_test=allow_test)
+    try:
+        pairs = product_pairs(data, split, include_titles=titles, include_queries=queries, allow_test=allow_test)
+    except ValueError as err:  # the test-split guard, nothing selected, a language without titles, a bad line
+        raise typer.BadParameter(str(err)) from None
     if with_corpus:
         pairs += [dataclasses.replace(p, source="parallel corpus") for p in load_pairs(None, split="train")]
     if out.suffix == ".tsv":

@@ -252,7 +252,7 @@ def train_arca(
             for batch in loader:
                 anchor_ids = batch["groups"]  # on the host: the teacher cache indexes with them
                 # counted on the host: a .sum() on the device would synchronise every step
-                real_tokens = int(batch["student"]["transformer"]["attention_mask"].sum()) if "attention_mask" in batch["student"]["transformer"] else 0
+                real_tokens = int(batch["student"]["transformer"]["attention_mask"].sum())
                 batch = move_to_device(batch, device)
                 with accelerator.accumulate(model):
                     teacher_en = teacher_vectors(anchor_ids, batch["english"], device)

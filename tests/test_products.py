@@ -248,10 +248,11 @@ def test_evaluator_scores_bm25():
 
 
 def test_product_baselines_takes_several_labelled_arca_models():
-    from lira.eval.product_baselines import arca_models, markdown
+    from lira.eval.product_baselines import arca_models, markdown, row_name
 
-    assert arca_models("runs/demo/model") == [("arca", "Arca", "runs/demo/model")]
-    assert arca_models(["ui=runs/a", "shop=runs/b"]) == [("arca:ui", "Arca (ui)", "runs/a"), ("arca:shop", "Arca (shop)", "runs/b")]
+    assert arca_models("runs/demo/model") == [("arca", "runs/demo/model")]
+    assert arca_models(["ui=runs/a", "shop=runs/b"]) == [("arca:ui", "runs/a"), ("arca:shop", "runs/b")]
+    assert [row_name(k) for k in ("student", "arca", "arca:shop")] == ["untrained student", "Arca", "Arca (shop)"]
     assert arca_models([""]) == [] and arca_models(None) == []
     with pytest.raises(ValueError, match="label each"):
         arca_models(["runs/a", "runs/b"])

@@ -46,9 +46,18 @@ def default_products_dir() -> Path:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
+    """The rows of one of a built product data set's ``jsonl/`` files; a bad line is named by number."""
     if not path.exists():
         raise FileNotFoundError(f"{path}: missing; build the data set with `lira data products build --out {path.parents[1]}`")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
+    return rows
 
 
 def esci_examples(

@@ -15,11 +15,21 @@ from lira.languages import CORE_LANGUAGES
 METRICS = ("ndcg@10", "recall@100", "mrr@100")
 
 
-def arca_models(arca: str | Sequence[str] | None) -> list[tuple[str, str, str]]:
-    """``(results key, table name, model path)`` for each ``PATH`` or ``LABEL=PATH``.
+NAMES = {"bm25": "BM25", "teacher_en": "teacher (English queries only)", "student": "untrained student"}
 
-    One unlabelled model keeps the key ``arca`` and the name "Arca"; labelled ones get
-    ``arca:LABEL`` and "Arca (LABEL)".
+
+def row_name(key: str) -> str:
+    """A results key's row name: the baselines', "Arca" for ``arca``, "Arca (LABEL)" for ``arca:LABEL``."""
+    if key in NAMES:
+        return NAMES[key]
+    label = key.partition(":")[2]
+    return f"Arca ({label})" if label else "Arca"
+
+
+def arca_models(arca: str | Sequence[str] | None) -> list[tuple[str, str]]:
+    """``(results key, model path)`` for each ``PATH`` or ``LABEL=PATH``.
+
+    One unlabelled model keeps the key ``arca``; labelled ones get ``arca:LABEL``.
     """
     entries = [arca] if isinstance(arca, str) else list(arca or [])
     entries = [e for e in entries if e]
@@ -34,7 +44,7 @@ def arca_models(arca: str | Sequence[str] | None) -> list[tuple[str, str, str]]:
         if key in seen:
             raise ValueError(f"--arca: two models under {'label ' + repr(label) if label else 'no label'}; label each (LABEL=PATH)")
         seen.add(key)
-        out.append((key, f"Arca ({label})" if label else "Arca", path))
+        out.append((key, path))
     return out
 
 
@@ -64,18 +74,15 @@ def run_product_baselines(
     console.print(f"untrained student ({student})")
     student_encoder = load_encoder(student)
     results["student"] = {**native(student_encoder), **_prefixed(english(student_encoder))}
-    names = dict(NAMES)
-    for key, name, path in models:
-        console.print(f"{name}: {path}")
+    for key, path in models:
+        console.print(f"{row_name(key)}: {path}")
         arca_encoder = load_encoder(path)
         results[key] = {**native(arca_encoder), **_prefixed(english(arca_encoder))}
-        names[key] = name
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    payload = {"data": str(data), "student": student, "teacher": teacher, "arca": {key: path for key, _, path in models},
-               "names": names, "languages": list(languages), "metrics": results}
+    payload = {"data": str(data), "student": student, "teacher": teacher, "arca": dict(models), "languages": list(languages), "metrics": results}
     (out / "results.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    (out / "results.md").write_text(markdown(results, list(languages), names), encoding="utf-8")
+    (out / "results.md").write_text(markdown(results, list(languages)), encoding="utf-8")
     console.print((out / "results.md").read_text(encoding="utf-8"))
     return payload
 
@@ -85,13 +92,9 @@ def _prefixed(metrics: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if k.startswith("en/")}
 
 
-NAMES = {"bm25": "BM25", "teacher_en": "teacher (English queries only)", "student": "untrained student"}
-
-
-def markdown(results: dict[str, dict[str, float]], languages: list[str], names: dict[str, str] | None = None) -> str:
-    """The README's tables; ``names``: results key -> row name, in row order (default: the baselines, then any Arca rows)."""
-    if names is None:
-        names = {**NAMES, **{key: ("Arca" if key == "arca" else f"Arca ({key.partition(':')[2]})") for key in results if key.startswith("arca")}}
+def markdown(results: dict[str, dict[str, float]], languages: list[str]) -> str:
+    """The README's tables: the baselines, then the Arca rows in the order they were scored."""
+    names = {key: row_name(key) for key in [*NAMES, *(k for k in results if k not in NAMES)]}
     lines = [
         "nDCG@10 on the product-search test split (native-language queries against titles in the same language;",
         "English column: English queries against English titles).",

@@ -138,7 +138,7 @@ def prenormalized(tokenizer: Any, texts: Sequence[str]) -> Iterator[list[str]]:
         yield list(texts)
         return
     translated = [table.apply(t) for t in texts]
-    changed = [t for t, o in zip(translated, texts) if t is not o and t != o]
+    changed = [t for t, o in zip(translated, texts) if t != o]
     if changed and any(c in t for t in changed for c in _added_contents(tokenizer) if c):
         yield list(texts)
         return

@@ -21,29 +21,15 @@ scored on unseen products and intents. ``split="test"`` is refused unless ``allo
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from lira.data.pairs import ParallelPair
+from lira.data.reasoning import _read_jsonl, default_products_dir
 from lira.languages import canonical_language
 
 SOURCE_TITLE = "products/title"
 SOURCE_QUERY = "products/query"
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: missing; build the data set with `lira data products build --out {path.parents[1]}`")
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-    return rows
 
 
 def product_pairs(
@@ -62,14 +48,10 @@ def product_pairs(
     nothing and would be free positives for the contrastive term.
     """
     if split == "test" and not allow_test:
-        raise ValueError("product_pairs: the test split is what product search is scored on; training on it leaks (pass allow_test=True to override)")
+        raise ValueError("product_pairs: the test split is what product search is scored on; training on it leaks (allow_test=True, or --allow-test on the command line, overrides)")
     if not (include_titles or include_queries):
         raise ValueError("product_pairs: include titles, queries or both")
-    if data_dir is None:
-        from lira.data.reasoning import default_products_dir
-
-        data_dir = default_products_dir()
-    root = Path(data_dir) / "jsonl"
+    root = Path(data_dir if data_dir is not None else default_products_dir()) / "jsonl"
     catalog = _read_jsonl(root / f"catalog.{split}.jsonl")
     present = sorted({key[len("title_"):] for row in catalog for key in row if key.startswith("title_") and key != "title_en"})
     wanted = [canonical_language(lang, where="product_pairs languages") for lang in languages] if languages is not None else present
