@@ -91,3 +91,17 @@ def test_trainable_top_layers_freezes_the_rest(tiny_models):
     assert all(p.requires_grad for p in backbone.encoder.layer[1].parameters())
     with pytest.raises(ValueError, match="has 2 layers"):
         ArcaEncoder.from_student(tiny_models["student"], ModelConfig(trainable_top_layers=5))
+
+
+def test_models_load_onto_a_visible_gpu_unless_told_otherwise(tiny_models, monkeypatch):
+    from lira.models import device as device_module
+    from lira.models.loading import load_sentence_transformer
+
+    monkeypatch.setattr(device_module.torch.cuda, "is_available", lambda: True)
+    assert device_module.default_device() == "cuda"
+    assert device_module.default_device("cpu") == "cpu" and device_module.default_device(torch.device("cuda", 1)) == "cuda:1"
+    monkeypatch.setattr(device_module.torch.cuda, "is_available", lambda: False)
+    assert device_module.default_device() == "cpu"
+    # with no GPU the loaders fall back to the CPU, given no device
+    assert ArcaEncoder.from_student(tiny_models["student"]).device.type == "cpu"
+    assert load_sentence_transformer(tiny_models["teacher"]).device.type == "cpu"

@@ -3,7 +3,7 @@ import pytest
 import torch
 from sentence_transformers import SentenceTransformer
 
-from lira.models.fast_encode import FastEncoder, fast_encode, split_modules
+from lira.models.fast_encode import SMALL_MODEL_PARAMETERS, FastEncoder, default_dtype, fast_encode, non_embedding_parameters, split_modules
 
 from .conftest import TINY_CORPUS
 
@@ -88,3 +88,24 @@ def test_int8_quantised_path_runs_and_stays_close(student):
     assert _cosines(q, ref).mean() > 0.9  # approximate by design: reported separately, never the headline
     with pytest.raises(ValueError):
         FastEncoder(student, quantize="int4")
+
+
+def test_default_dtype_keeps_small_backbones_fp32_on_a_gpu(student, monkeypatch):
+    backbone = split_modules(student)[0].auto_model
+    embeddings = backbone.embeddings
+    by_hand = sum(p.numel() for p in backbone.parameters()) - sum(p.numel() for p in embeddings.parameters())
+    if getattr(backbone, "pooler", None) is not None:
+        by_hand -= sum(p.numel() for p in backbone.pooler.parameters())
+    assert non_embedding_parameters(backbone) == by_hand > 0
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    assert default_dtype(cpu, backbone) == torch.float32
+    assert default_dtype(cuda) == torch.bfloat16  # no backbone to size: the usual GPU choice
+    assert default_dtype(cuda, backbone) == torch.float32  # launch-bound size: bf16 would only add casts
+    large = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Linear(8_000, 8_000))
+    large.get_input_embeddings = lambda: large[0]
+    assert non_embedding_parameters(large) == 8_000 * 8_000 + 8_000 > SMALL_MODEL_PARAMETERS
+    assert default_dtype(cuda, large) == torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert default_dtype(cuda, large) == torch.float32

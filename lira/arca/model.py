@@ -18,6 +18,7 @@ from lira.arca.fusion import LanguageAwareFusion
 from lira.config import ModelConfig
 from lira.io import atomic_directory
 from lira.languages import canonical_language, language_vocabulary
+from lira.models.device import default_device
 ARCA_CONFIG_FILE = "arca.json"
 ARCA_WEIGHTS_FILE = "arca_modules.safetensors"
 STUDENT_DIR = "student"
@@ -154,13 +155,14 @@ class ArcaEncoder(nn.Module):
             raise FileNotFoundError(f"{path}: not a LiRA Arca model (no {ARCA_CONFIG_FILE}); use ArcaEncoder.from_student for a plain model")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         config = ModelConfig(**meta["model"])
-        student = SentenceTransformer(str(path / STUDENT_DIR), device=device or "cpu")
+        device = default_device(device)
+        student = SentenceTransformer(str(path / STUDENT_DIR), device=device)
         model = cls(student, config)
         missing, unexpected = model.load_state_dict(load_file(str(path / ARCA_WEIGHTS_FILE)), strict=False)
         bad_missing = [k for k in missing if not k.startswith("agents.0.")]
         if bad_missing or unexpected:
             raise ValueError(f"{path / ARCA_WEIGHTS_FILE}: weights do not match the config (missing {bad_missing}, unexpected {unexpected})")
-        return model.to(device or "cpu")
+        return model.to(device)
 
     @classmethod
     def from_student(cls, name: str, config: ModelConfig | None = None, device: str | None = None) -> "ArcaEncoder":
@@ -169,7 +171,8 @@ class ArcaEncoder(nn.Module):
         from lira.models.loading import load_sentence_transformer
 
         config = config or ModelConfig()
-        return cls(load_sentence_transformer(name, device=device, model_config=config), config).to(device or "cpu")
+        device = default_device(device)
+        return cls(load_sentence_transformer(name, device=device, model_config=config), config).to(device)
 
 
 def move_to_device(batch: Any, device: torch.device) -> Any:

@@ -48,6 +48,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from sentence_transformers import SentenceTransformer
 
+from lira.models.device import default_device
+
 try:  # sentence-transformers >= 6
     from sentence_transformers.sentence_transformer.modules import Dense, Pooling, Transformer
 except ImportError:  # pragma: no cover - older releases
@@ -183,7 +185,7 @@ def build_student(name_or_path: str, config: "ModelConfig | None" = None, device
     from lira.config import ModelConfig
 
     config = config or ModelConfig()
-    device = device or "cpu"
+    device = default_device(device)
     lora = config.lora_rank > 0
     dtype = resolve_dtype(config.dtype, device, lora)
     pooling = normalize_pooling(config.pooling)

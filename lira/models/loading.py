@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Callable
 
 from sentence_transformers import SentenceTransformer
 
+from lira.models.device import default_device
+
 if TYPE_CHECKING:
     from lira.config import ModelConfig
 
@@ -79,5 +81,5 @@ def load_sentence_transformer(name: str, device: str | None = None, model_config
     if model_config is not None:
         from lira.models.backbone import build_student
 
-        return build_student(path, model_config, device=device or "cpu")
-    return SentenceTransformer(path, device=device or "cpu")
+        return build_student(path, model_config, device=default_device(device))
+    return SentenceTransformer(path, device=default_device(device))
