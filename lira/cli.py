@@ -204,6 +204,7 @@ def eval_products(
     data: Path = typer.Option(..., help="A folder written by `lira data products build`."),
     split: str = typer.Option("test"),
     corpus: str = typer.Option("native", help="native: products titled in the query's language; en: English titles (cross-lingual)."),
+    document_prompt: str = typer.Option("passage", help="The model's prompt for product titles (queries always use 'query')."),
     out: Optional[Path] = typer.Option(None, help="Write metrics JSON here."),
 ) -> None:
     """Product search: nDCG@10, recall@100 and MRR per language and query type."""
@@ -211,7 +212,10 @@ def eval_products(
 
     from lira.eval.products import ProductSearchEvaluator
 
-    evaluator = ProductSearchEvaluator(data, split=split, corpus=corpus)
+    try:
+        evaluator = ProductSearchEvaluator(data, split=split, corpus=corpus, document_prompt=document_prompt)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
     if model == "bm25":
         metrics = evaluator.evaluate_bm25()
     else:
@@ -219,7 +223,7 @@ def eval_products(
 
         metrics = evaluator(load_encoder(model))
     types = sorted({key.split("/")[1] for key in metrics if key.count("/") == 2 and not key.startswith("mean/")})
-    table = Table(title=f"product search ({split}, {corpus} titles): {model}")
+    table = Table(title=f"product search ({split}, {corpus} titles, titles as {document_prompt!r}): {model}")
     for column in ["lang", "nDCG@10", "R@100", "MRR", *(f"nDCG@10 {t}" for t in types)]:
         table.add_column(column, justify="left" if column == "lang" else "right")
     for lang in [*evaluator.langs, "mean"]:

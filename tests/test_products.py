@@ -235,6 +235,16 @@ def test_evaluator_metrics_on_hand_computed_example():
     assert ndcg_at_k(["P3", "P1"], {"P1": 1.0}, 1) == 0.0
 
 
+def test_evaluator_document_prompt_is_passed_to_the_encoder_and_validated():
+    catalog, queries, qrels, vectors = _tiny()
+    enc = FakeEncoder(vectors)
+    m = ProductSearchEvaluator(catalog=catalog, queries=queries, qrels=qrels, document_prompt="query")(enc)
+    assert enc.calls == [("query", "th", 3), ("query", "th", 2)]
+    assert m["th/ndcg@10"] == pytest.approx(ProductSearchEvaluator(catalog=catalog, queries=queries, qrels=qrels)(FakeEncoder(vectors))["th/ndcg@10"])
+    with pytest.raises(ValueError, match="document_prompt"):
+        ProductSearchEvaluator(catalog=catalog, queries=queries, qrels=qrels, document_prompt="")
+
+
 def test_evaluator_scores_bm25():
     pytest.importorskip("bm25s")
     catalog = [{"product_id": "P1", "title_th": "red shirt nordika"}, {"product_id": "P2", "title_th": "blue shoes"},

@@ -3,8 +3,11 @@
 Data: the folder ``lira.data.products.build_products`` writes (``catalog``, ``queries``,
 ``qrels``). For each language, the split's products titled in that language are the corpus
 (``corpus="en"``: the English titles, i.e. cross-lingual search); queries of that language are
-encoded with ``prompt_name="query"``, products with ``prompt_name="passage"``, both with
-``lang``; faiss inner-product search over the (L2-normalised) vectors ranks the products.
+encoded with ``prompt_name="query"``, products with ``prompt_name=document_prompt`` ("passage" by
+default, e5's asymmetric retrieval convention), both with ``lang``; faiss inner-product search over
+the (L2-normalised) vectors ranks the products. ``document_prompt="query"`` encodes titles as
+queries (e5's convention for symmetric tasks: on this catalogue's short titles the untrained e5
+student scores 0.735 mean nDCG@10 that way against 0.695, README "Product-search benchmark").
 
 Metrics (per query, then averaged per language, per language and query type, and over
 languages as ``mean/...``):
@@ -134,6 +137,7 @@ class ProductSearchEvaluator(Evaluator):
         split: str = "test",
         langs: Iterable[str] | None = None,
         corpus: str = "native",
+        document_prompt: str = "passage",
         batch_size: int = 64,
         k: int = 100,
         catalog: Sequence[Mapping] | None = None,
@@ -147,7 +151,10 @@ class ProductSearchEvaluator(Evaluator):
             catalog, queries, qrels = _load(Path(data), split)
         if catalog is None or queries is None or qrels is None:
             raise ValueError("give a dataset folder or catalog, queries and qrels rows")
+        if not document_prompt:
+            raise ValueError("document_prompt must name a prompt (e5: 'passage' or 'query')")
         self.split, self.corpus, self.batch_size, self.k = split, corpus, batch_size, k
+        self.document_prompt = document_prompt
         self.catalog = list(catalog)
         self.product_ids = [r["product_id"] for r in self.catalog]
         self.queries = list(queries)
@@ -179,7 +186,7 @@ class ProductSearchEvaluator(Evaluator):
             qs = self._lang_queries(lang)
             doc_lang = "en" if self.corpus == "en" else lang
             if doc_lang not in doc_cache:
-                doc_cache[doc_lang] = _as_f32(encoder.encode(self._corpus_texts(lang), lang=doc_lang, prompt_name="passage",
+                doc_cache[doc_lang] = _as_f32(encoder.encode(self._corpus_texts(lang), lang=doc_lang, prompt_name=self.document_prompt,
                                                              batch_size=self.batch_size, show_progress_bar=False))
             docs = doc_cache[doc_lang]
             qv = _as_f32(encoder.encode([q["text"] for q in qs], lang=lang, prompt_name="query",
