@@ -168,10 +168,6 @@ def peak_tflops(device: torch.device, override: float | None) -> float | None:
     return None
 
 
-def non_embedding_params(st_model) -> int:
-    return non_embedding_parameters(split_modules(st_model)[0].auto_model)
-
-
 # -- models --------------------------------------------------------------------------------
 def materialise_random(folder: Path, out: Path) -> Path:
     """A sentence-transformers folder with the architecture/tokenizer of ``folder`` and random weights
@@ -213,20 +209,24 @@ def bench_encode(model, sentences: list[str], args, device: torch.device) -> dic
     warm = sentences[: min(len(sentences), args.batch_size * 2)]
     model.eval()
 
-    def st_encode(m):
-        return lambda s: m.encode(s, batch_size=args.batch_size, normalize_embeddings=True, convert_to_tensor=True, show_progress_bar=False).float().cpu().numpy()
+    def st_encode(m, prenorm: bool = False):
+        def encode(s):
+            return m.encode(s, batch_size=args.batch_size, normalize_embeddings=True, convert_to_tensor=True, show_progress_bar=False).float().cpu().numpy()
 
+        return (lambda s: call_prenormalized(m.tokenizer, s, encode)) if prenorm else encode
+
+    # with a normaliser chain, each sentence-transformers variant is timed again with LiRA's tokenizer
+    # fast path (identical ids): separates what the chain costs it from the rest of the gap
+    chain = table_for(model.tokenizer) is not None
     variants: list[tuple[str, str, Any, dict[str, Any]]] = [("st", "sentence-transformers encode (fp32 weights)", st_encode(model), {})]
-    if table_for(model.tokenizer) is not None:
-        # the same encode with LiRA's tokenizer fast path (identical ids): separates what the
-        # offline tokenizer's normaliser chain costs sentence-transformers from the rest of the gap
-        variants.append(("st_prenorm", "sentence-transformers encode, tokenizer fast path (fp32 weights)", lambda s, f=st_encode(model): call_prenormalized(model.tokenizer, s, f), {}))
+    if chain:
+        variants.append(("st_prenorm", "sentence-transformers encode, tokenizer fast path (fp32 weights)", st_encode(model, prenorm=True), {}))
     if device.type == "cuda":
         try:
             bf16 = copy.deepcopy(model).to(torch.bfloat16)
             variants.append(("st_bf16", "sentence-transformers encode on a bf16 copy", st_encode(bf16), {}))
-            if table_for(bf16.tokenizer) is not None:
-                variants.append(("st_bf16_prenorm", "sentence-transformers encode on a bf16 copy, tokenizer fast path", lambda s, f=st_encode(bf16), m=bf16: call_prenormalized(m.tokenizer, s, f), {}))
+            if chain:
+                variants.append(("st_bf16_prenorm", "sentence-transformers encode on a bf16 copy, tokenizer fast path", st_encode(bf16, prenorm=True), {}))
         except Exception as err:  # noqa: BLE001 - a baseline variant failing must not lose the others
             print(f"  st bf16 copy failed: {err!r}", flush=True)
     chosen = default_dtype(device, split_modules(model)[0].auto_model)
@@ -486,7 +486,7 @@ def bench_train(model, pairs, args, device, model_source: str) -> dict[str, Any]
     gen = torch.Generator().manual_seed(args.seed)
     targets = F.normalize(torch.randn(n, dim, generator=gen), dim=-1)
     initial = copy.deepcopy(model.state_dict())
-    n_params = non_embedding_params(model)
+    n_params = non_embedding_parameters(split_modules(model)[0].auto_model)
     peak = peak_tflops(device, args.peak_tflops)
     results: dict[str, Any] = {}
     ways = [("st", st_way)]

@@ -22,7 +22,6 @@ import csv
 import json
 import re
 import statistics
-from datetime import datetime
 from pathlib import Path
 
 
@@ -42,7 +41,7 @@ def gpu_utilisation(run: Path, stage: str) -> dict[str, float] | None:
     util = []
     with smi.open(encoding="utf-8") as f:
         for row in csv.DictReader(f, skipinitialspace=True):
-            clock = datetime.strptime(row["timestamp"].split()[1].split(".")[0], "%H:%M:%S").strftime("%H:%M:%S")
+            clock = row["timestamp"].split()[1].split(".")[0]  # "2026/11/28 02:49:04.514" -> "02:49:04", as the log writes it
             if times["start"] < clock <= times["end"]:  # the start second still shows the stage before
                 util.append(float(row["utilization.gpu [%]"].rstrip(" %")))
     busy = [i for i, u in enumerate(util) if u > 0]
