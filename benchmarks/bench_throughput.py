@@ -361,8 +361,11 @@ def st_way(model, pairs, targets, args, device, prenorm: bool = False) -> dict[s
             "pairs_per_s": args.steps * args.batch_size / secs, "real_tokens": real, "padded_tokens": padded, "final_loss": float(loss.detach())}
 
 
-def lira_way(model, pairs, targets, args, device) -> dict[str, Any]:
-    """Pre-tokenised, length-grouped, one forward for both columns, bf16 autocast + fused AdamW on GPU."""
+def lira_way(model, pairs, targets, args, device, compile_mode: str | None = None) -> dict[str, Any]:
+    """Pre-tokenised, length-grouped, one forward for both columns, bf16 autocast + fused AdamW on GPU.
+
+    ``compile_mode``: ``torch.compile`` the backbone's forward, pad widths to ``--pad-multiple``
+    (16 by default) and compile every (batch, width) shape the timed steps meet before timing."""
     from lira.data.batching import LengthGroupedBatchSampler
 
     params = trainable(model, args.train_embeddings)
@@ -381,7 +384,34 @@ def lira_way(model, pairs, targets, args, device) -> dict[str, Any]:
     batches += [[n_warm + i for i in b] for b in LengthGroupedBatchSampler(lengths[n_warm:], args.batch_size, seed=args.seed).batches()]
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if cuda and torch.cuda.is_bf16_supported() else nullcontext()
     backbone = transformer.auto_model
+    multiple = args.pad_multiple or (16 if compile_mode else 1)
+    if compile_mode:  # as lira's TransformerAgent.compiled does: on the instance, removed at the end
+        backbone.forward = torch.compile(backbone.forward, mode=None if compile_mode == "default" else compile_mode)
+
+    def width_of(idx) -> int:
+        width = max(len(r) for i in idx for r in (ids_x[i], ids_en[i]))
+        return min(-(-width // multiple) * multiple, max(width, args.max_seq_length))
+
     model.train()
+    compile_s = 0.0
+    if compile_mode:  # compile (and record) every shape the timed steps will meet, untimed; no update
+        start = time.perf_counter()
+        seen: dict[tuple[int, int], list[int]] = {}
+        for idx in batches[: args.warmup_steps + args.steps]:
+            seen.setdefault((len(idx), width_of(idx)), idx)
+        for idx in seen.values():
+            for _ in range(3):  # reduce-overhead records its CUDA graph on a later call than the first
+                rows = [ids_x[i] for i in idx] + [ids_en[i] for i in idx]
+                arr = np.full((len(rows), width_of(idx)), enc.pad_id, dtype=np.int64)
+                mask = np.zeros_like(arr)
+                for j, r in enumerate(rows):
+                    arr[j, : len(r)], mask[j, : len(r)] = r, 1
+                with amp:
+                    hidden = backbone(input_ids=torch.from_numpy(arr).to(device), attention_mask=torch.from_numpy(mask).to(device))[0]
+                hidden.float().pow(2).mean().backward()
+                optimizer.zero_grad(set_to_none=True)
+        sync(device)
+        compile_s = time.perf_counter() - start
     real = padded = 0
     t_start = None
     for step, idx in enumerate(batches[: args.warmup_steps + args.steps]):
@@ -390,7 +420,7 @@ def lira_way(model, pairs, targets, args, device) -> dict[str, Any]:
             t_start = time.perf_counter()
             real = padded = 0
         rows = [ids_x[i] for i in idx] + [ids_en[i] for i in idx]
-        width = max(len(r) for r in rows)
+        width = width_of(idx)
         arr = np.full((len(rows), width), enc.pad_id, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
         for j, r in enumerate(rows):
@@ -420,9 +450,13 @@ def lira_way(model, pairs, targets, args, device) -> dict[str, Any]:
         optimizer.zero_grad(set_to_none=True)
     sync(device)
     secs = time.perf_counter() - t_start
-    label = "LiRA way (pre-tokenised, length-grouped" + (", bf16 autocast, fused AdamW)" if cuda else ", fp32, fused AdamW)")
+    if compile_mode:
+        del backbone.forward  # the next way gets the eager model back
+    label = "LiRA way (pre-tokenised, length-grouped" + (", bf16 autocast, fused AdamW" if cuda else ", fp32, fused AdamW")
+    label += f", torch.compile {compile_mode}, widths padded to x{multiple})" if compile_mode else ")"
     return {"label": label, "optimizer": "AdamW(fused=True)", "seconds": secs, "pairs_per_s": args.steps * args.batch_size / secs,
-            "real_tokens": real, "padded_tokens": padded, "tokenize_all_s": tokenize_s, "final_loss": float(loss.detach())}
+            "real_tokens": real, "padded_tokens": padded, "tokenize_all_s": tokenize_s, "final_loss": float(loss.detach()),
+            "compile": compile_mode, "pad_multiple": multiple, "compile_warmup_s": compile_s}
 
 
 def trainer_way(model_path: str, pairs, args, device) -> dict[str, Any]:
@@ -461,6 +495,9 @@ def trainer_way(model_path: str, pairs, args, device) -> dict[str, Any]:
         cfg.train.seed = args.seed
         cfg.train.checkpoint_every = 10**9
         cfg.train.log_every = 1  # one metrics line per step: its real-token count
+        if args.compile:  # compiled as users would: shapes bounded by padding, compiled in the warm-up steps
+            cfg.train.compile = args.compile
+            cfg.model.pad_to_multiple_of = args.pad_multiple or 16
         stamps: dict[int, float] = {}
 
         def on_step(step: int, _logs: dict[str, float]) -> None:
@@ -473,7 +510,8 @@ def trainer_way(model_path: str, pairs, args, device) -> dict[str, Any]:
     secs = stamps[max(stamps)] - stamps[first]
     timed = max(stamps) - first
     real = sum(r["tokens"] for r in records if r["step"] > first)
-    return {"label": "LiRA trainer (lira.train.train_arca: anchor term only, one agent, teacher run per new sentence)",
+    return {"label": "LiRA trainer (lira.train.train_arca: anchor term only, one agent, teacher run per new sentence"
+            + (f", train.compile {args.compile})" if args.compile else ")"),
             "optimizer": "AdamW (torch default)", "seconds": secs, "pairs_per_s": timed * args.batch_size / secs,
             "real_tokens": real, "timed_steps": timed, "steps": result.steps, "final_loss": result.last_logs.get("loss")}
 
@@ -492,7 +530,10 @@ def bench_train(model, pairs, args, device, model_source: str) -> dict[str, Any]
     ways = [("st", st_way)]
     if table_for(model.tokenizer) is not None:
         ways.append(("st_prenorm", functools.partial(st_way, prenorm=True)))
-    for key, fn in (*ways, ("lira", lira_way)):
+    ways.append(("lira", lira_way))
+    if args.compile:
+        ways.append(("lira_compiled", functools.partial(lira_way, compile_mode=args.compile)))
+    for key, fn in ways:
         model.load_state_dict(initial)
         rec: dict[str, Any] = {}
         with phase(device, rec):
@@ -518,6 +559,8 @@ def bench_train(model, pairs, args, device, model_source: str) -> dict[str, Any]
         results["trainer"] = res
         print(f"  trainer train: {res['pairs_per_s']:,.1f} pairs/s", flush=True)
     results["speedup"] = results["lira"]["pairs_per_s"] / results["st"]["pairs_per_s"]
+    if "lira_compiled" in results:
+        results["speedup_compiled"] = results["lira_compiled"]["pairs_per_s"] / results["st"]["pairs_per_s"]
     if "st_prenorm" in results:
         results["speedup_vs_st_prenorm"] = results["lira"]["pairs_per_s"] / results["st_prenorm"]["pairs_per_s"]
     results["non_embedding_params"] = n_params
@@ -544,6 +587,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--skip-train", action="store_true")
     ap.add_argument("--skip-trainer", action="store_true", help="(b) without timing lira.train.train_arca itself")
     ap.add_argument("--teacher", default="offline:all-minilm-l6-v2", help="the trainer way's frozen teacher")
+    ap.add_argument("--compile", default=None, choices=["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"],
+                    help="(b) torch.compile the student's backbone in the LiRA loop and the trainer (train.compile); the loop "
+                         "compiles every shape it will meet before timing, the trainer in its warm-up steps")
+    ap.add_argument("--pad-multiple", type=int, default=None, help="(b) pad LiRA's batch widths to a multiple (default 16 with --compile, else 1)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json-out", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -602,7 +649,7 @@ def print_summary(result: dict[str, Any]) -> None:
     if "train" in result:
         t = result["train"]
         print(f"{'train':<72} {'pairs/s':>10} {'x ST':>6} {'pad %':>8} {'RSS MiB':>8}" + (f" {'GPU MiB':>8} {'MFU':>6}" if gpu else ""))
-        for key in [k for k in ("st", "st_prenorm", "lira", "trainer") if k in t]:
+        for key in [k for k in ("st", "st_prenorm", "lira", "lira_compiled", "trainer") if k in t]:
             row = t[key]
             ratio = row["pairs_per_s"] / t["st"]["pairs_per_s"]
             extra = f" {row['gpu_peak_mib']:>8.0f} {row.get('mfu', float('nan')):>6.1%}" if gpu else ""

@@ -11,12 +11,15 @@
 # Device time is scarce (a session gets minutes), so the stages run most-wanted first, each under a
 # timeout cut to what is left of BUDGET_S, and each copies its results to $OUT as soon as it ends
 # (what is under $OUT comes back even when the call is stopped):
-#   1. throughput benchmark, batch 128 (LiRA vs sentence-transformers, encode + train, MFU)
-#   2. the full default training run (benchmarks/configs/gpu-full.yaml) with its evaluation
-#   3. throughput benchmark, batch 32
+#   1. compiled training, batch 128 (COMPILE, default reduce-overhead: CUDA graphs against the
+#      launch-bound step the 2026-11-28 profile found; LiRA eager and compiled vs sentence-transformers)
+#   2. throughput benchmark, batch 128 (LiRA vs sentence-transformers, encode + train, MFU)
+#   3. the full default training run (benchmarks/configs/gpu-full.yaml) with its evaluation
 #   4. the LaSR study on the trained model, if time is left
+#   (5. throughput benchmark, batch 32, only with B32=1: measured on 2026-11-28)
 # $OUT gets at most 8 files (the device tool's limit): log.txt, gpu.csv (nvidia-smi every second),
-# throughput_b128.json, throughput_b32.json, demo_results.{json,md}, demo_metrics.jsonl, lasr_results.md.
+# throughput_compiled_b128.json, throughput_b128.json, demo_results.{json,md}, demo_metrics.jsonl,
+# lasr_results.md (throughput_b32.json instead of the compiled run's file with B32=1 COMPILE=no).
 set -uo pipefail
 KEEP=${KEEP:-/root/lira-keep}
 OUT=${OUT:-/tmp/lira-out}
@@ -77,6 +80,11 @@ bench() {
     | grep -v "Loading weights\|Writing model\|it/s\]$"
 }
 
+COMPILE=${COMPILE:-reduce-overhead}
+if [ "$COMPILE" != no ]; then
+  stage "compiled training, batch 128 ($COMPILE)" 200 bench --batch-size 128 --skip-encode --compile "$COMPILE" \
+    --json-out "$OUT/throughput_compiled_b128.json" || echo "COMPILED BENCH FAILED"
+fi
 stage "throughput benchmark, batch 128" 170 bench --batch-size 128 --json-out "$OUT/throughput_b128.json" || echo "BENCH 128 FAILED"
 
 export TOKENIZERS_PARALLELISM=false  # the training loader tokenises in worker processes
@@ -86,11 +94,13 @@ stage "full default training run" 300 $PY -m lira.cli demo --config benchmarks/c
 for f in results.md results.json metrics.jsonl; do [ -f "$RUN/demo/$f" ] && cp "$RUN/demo/$f" "$OUT/demo_$f"; done
 tr '\r' '\n' < "$RUN/demo.stderr" | grep -v "^\s*$" | tail -8
 
-stage "throughput benchmark, batch 32" 100 bench --batch-size 32 --skip-trainer --json-out "$OUT/throughput_b32.json" || echo "BENCH 32 FAILED"
-
 if [ -f "$RUN/demo/model/arca.json" ] || [ -d "$RUN/demo/model" ]; then
   stage "lasr study" 400 $PY -m lira.cli lasr study --model "$RUN/demo/model" --out "$RUN/lasr" "${LASR_EXTRA[@]}" \
     && cp "$RUN/lasr/results.md" "$OUT/lasr_results.md" || echo "LASR FAILED OR SKIPPED"
+fi
+
+if [ "${B32:-0}" = 1 ]; then
+  stage "throughput benchmark, batch 32" 100 bench --batch-size 32 --skip-trainer --json-out "$OUT/throughput_b32.json" || echo "BENCH 32 FAILED"
 fi
 kill $SMI 2>/dev/null
 log done

@@ -72,9 +72,18 @@ class ModelConfig:
     """Linear projection appended to the student. None: for a decoder (LLM) student, to the teacher's width
     when it differs (Gemma 3 270M is 640 wide, the MiniLM teacher 384); encoders are left as they are.
     0: never; N: to N dimensions (e.g. an encoder wider than the teacher)."""
+    pad_to_multiple_of: int | None = None
+    """Pad each batch's token width up to a multiple of this (None: to the longest text). Padding is
+    masked, so embeddings do not change; it bounds the number of distinct shapes a compiled student
+    sees (``train.compile``: one graph per shape) at the price of a few padded positions."""
+
+    def __post_init__(self) -> None:
+        if self.pad_to_multiple_of is not None and self.pad_to_multiple_of <= 0:
+            raise ConfigError(f"model.pad_to_multiple_of: expected a positive integer or null, got {self.pad_to_multiple_of}")
 
 
 GEOMETRY_MODES = ("cosine", "correlation")
+COMPILE_MODES = ("no", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
 @dataclass
@@ -134,6 +143,16 @@ class TrainConfig:
     """DataLoader worker processes for the collator (tokenisation, n-gram hashing, romanisation:
     ~14 ms per 32 pairs on one CPU core, see benchmarks/RESULTS.md); on a GPU a small student's step
     can be shorter than that, so use several (e.g. 8)."""
+    compile: str = "no"
+    """Compile the student's transformer with ``torch.compile`` for training: no, default,
+    reduce-overhead (CUDA graphs: for a GPU whose step is bound by kernel launches, see
+    benchmarks/RESULTS.md), max-autotune or max-autotune-no-cudagraphs. The first batches of each
+    new shape pay the compilation (tens of seconds); set ``model.pad_to_multiple_of`` (e.g. 16) to
+    bound the shapes. Not with the frozen-prefix cache."""
+
+    def __post_init__(self) -> None:
+        if self.compile not in COMPILE_MODES:
+            raise ConfigError(f"train.compile: expected one of {', '.join(COMPILE_MODES)}, got {self.compile!r}")
 
 
 @dataclass

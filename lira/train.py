@@ -162,6 +162,8 @@ def train_arca(
     models from one student this way); every training text must be in it.
     """
     tc = config.train
+    if tc.compile != "no" and prefix_cache is not None:
+        raise ValueError("train.compile cannot be combined with a frozen-prefix cache (it swaps the backbone's forward at run time)")
     output_dir = Path(tc.output_dir)
     # find_unused_parameters: the backbone's pooler (sentence-transformers never reads it) and a
     # one-agent fusion gate get no gradient; without it DDP stops at the second step.
@@ -236,8 +238,15 @@ def train_arca(
     window_pairs, window_tokens, window_start = 0, 0, time.perf_counter()
     stopped_early = False
     model.train()
-    # The frozen-prefix cache (if any) is attached for the loop only: save() below sees the plain model.
-    with prefix_cache.attached(inner) if prefix_cache is not None else contextlib.nullcontext():
+    # The frozen-prefix cache or the compiled backbone (never both) is there for the loop only: save()
+    # and the LaSR stage below see the plain model.
+    if prefix_cache is not None:
+        loop_context = prefix_cache.attached(inner)
+    elif tc.compile != "no":
+        loop_context = inner.transformer.compiled(tc.compile)
+    else:
+        loop_context = contextlib.nullcontext()
+    with loop_context:
         while state["global_step"] < total_steps and not stopped_early:
             sampler = LengthGroupedBatchSampler(lengths, tc.batch_size, seed=tc.seed, epoch=state["epoch"])
             # A private generator: creating a DataLoader iterator draws a seed from it, and drawing

@@ -43,7 +43,7 @@ class ArcaEncoder(nn.Module):
         unknown = [n for n in names if n not in AGENT_NAMES]
         if unknown:
             raise ValueError(f"model.agents: unknown agent(s) {unknown}; choose from {list(AGENT_NAMES)}")
-        transformer = TransformerAgent(student, self.config.max_seq_length)
+        transformer = TransformerAgent(student, self.config.max_seq_length, self.config.pad_to_multiple_of)
         dim = transformer.dim
         agents: list[EncodingAgent] = [transformer]
         for name in names[1:]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+import contextlib
+from typing import Any, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +26,27 @@ def st_tokenize(model: SentenceTransformer, texts: Sequence[str]) -> dict[str, t
     return dict(call_prenormalized(getattr(model, "tokenizer", None), texts, preprocess))
 
 
+def pad_to_multiple(features: dict[str, Any], multiple: int, pad_id: int, limit: int | None = None, side: str = "right") -> dict[str, Any]:
+    """Pad a tokenised batch's width up to a multiple of ``multiple`` (at most ``limit``, the
+    model's maximum length). ``input_ids`` get ``pad_id``, every other ``[batch, width]`` tensor
+    (attention mask, token types) 0, on the tokenizer's padding ``side``. The new positions are
+    masked, so a model's pooled output does not change; the point is fewer distinct shapes."""
+    ids = features["input_ids"]
+    width = ids.size(1)
+    target = -(-width // multiple) * multiple
+    if limit is not None:
+        target = min(target, max(width, limit))
+    if target == width:
+        return features
+    out = dict(features)
+    for key, value in features.items():
+        if isinstance(value, torch.Tensor) and value.dim() == 2 and value.shape == ids.shape:
+            fill = pad_id if key == "input_ids" else 0
+            pad = (target - width, 0) if side == "left" else (0, target - width)
+            out[key] = F.pad(value, pad, value=fill)
+    return out
+
+
 class TransformerAgent(EncodingAgent):
     """Wraps a sentence-transformers model (transformer + pooling, any backbone it loads).
 
@@ -34,9 +56,10 @@ class TransformerAgent(EncodingAgent):
 
     name = "transformer"
 
-    def __init__(self, model: SentenceTransformer, max_seq_length: int | None = None) -> None:
+    def __init__(self, model: SentenceTransformer, max_seq_length: int | None = None, pad_to_multiple_of: int | None = None) -> None:
         super().__init__()
         self.model = model
+        self.pad_to_multiple_of = pad_to_multiple_of
         if max_seq_length is not None:
             self.model.max_seq_length = max_seq_length
         # sentence-transformers >= 5.x renamed the method; keep older releases working.
@@ -50,7 +73,12 @@ class TransformerAgent(EncodingAgent):
         return self.model.prompts.get(name, "") if name else ""
 
     def prepare(self, texts: Sequence[str], prompt: str = "") -> dict[str, torch.Tensor]:
-        return st_tokenize(self.model, [prompt + t for t in texts])
+        features = st_tokenize(self.model, [prompt + t for t in texts])
+        if self.pad_to_multiple_of and "input_ids" in features:
+            tokenizer = self.model.tokenizer
+            pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+            features = pad_to_multiple(features, self.pad_to_multiple_of, pad_id, self.model.max_seq_length, tokenizer.padding_side)
+        return features
 
     def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         return F.normalize(self.model(dict(features))["sentence_embedding"].float(), dim=-1)
@@ -59,6 +87,23 @@ class TransformerAgent(EncodingAgent):
         """Parameters of modules LiRA added to the student at build time (a projection to the
         teacher's width, see lira.models.backbone): they train at the head learning rate."""
         return [p for module in self.model if getattr(module, "lira_new", False) for p in module.parameters()]
+
+    @contextlib.contextmanager
+    def compiled(self, mode: str = "default") -> Iterator[None]:
+        """Within the block the transformer's ``forward`` is ``torch.compile``d (``mode`` as
+        ``train.compile``); on leaving it the plain forward is back, so saving, copying and later
+        evaluation see an ordinary model.
+
+        The compiled function is set on the instance (not ``nn.Module.compile``:
+        sentence-transformers >= 6 calls ``model.forward`` directly, which would bypass it), so
+        parameter names and the state dict are unchanged. Pooling and the other agents stay eager:
+        a handful of kernels against the backbone's hundreds."""
+        backbone = self.model[0].auto_model
+        backbone.forward = torch.compile(backbone.forward, mode=None if mode == "default" else mode)
+        try:
+            yield
+        finally:
+            del backbone.forward  # the class's forward again
 
     def freeze_word_embeddings(self) -> None:
         """Stop gradient into the token-embedding table (see ModelConfig.freeze_word_embeddings)."""
