@@ -133,6 +133,16 @@ def test_last_token_pooling_with_left_padding_takes_the_real_last_token(tiny_dec
     torch.testing.assert_close(pooled, alone, atol=1e-4, rtol=1e-4)
 
 
+def test_padding_a_left_padded_decoder_to_a_multiple_keeps_its_embeddings(tiny_decoder):
+    texts = ["Save.", "Close all tabs and open a new window.", "การดาวน์โหลดล้มเหลว"]
+    plain_model = ArcaEncoder(build_student(tiny_decoder, plain()), plain(agents=["transformer"]))
+    padded_model = ArcaEncoder(build_student(tiny_decoder, plain()), plain(agents=["transformer"], pad_to_multiple_of=32))
+    padded_model.load_state_dict(plain_model.state_dict())
+    ids = padded_model.prepare(texts, ["en"] * 3)["transformer"]
+    assert ids["input_ids"].size(1) == 32 and ids["attention_mask"][:, -1].all()  # the new pads went left
+    np.testing.assert_allclose(padded_model.encode(texts), plain_model.encode(texts), atol=1e-4)
+
+
 def test_lora_trains_only_adapters_and_saves_merged(tiny_decoder, tiny_models, tmp_path):
     config = ModelConfig(teacher=tiny_models["teacher"], lora_rank=4, agents=["transformer"])
     model = ArcaEncoder.from_student(tiny_decoder, config)
