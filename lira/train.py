@@ -31,6 +31,7 @@ from lira.arca.teacher_cache import TeacherAnchorCache
 from lira.config import LiraConfig
 from lira.data.batching import LengthGroupedBatchSampler
 from lira.data.pairs import ParallelPair, load_pairs
+from lira.frozen_weights import check_resumable, drop_frozen_weights, frozen_digest
 from lira.models.loading import load_sentence_transformer
 from lira.lasr.head import LasrHead
 from lira.lasr.joint import HEAD_DIR, TASK, JointLasr, lasr_training_examples
@@ -212,19 +213,24 @@ def train_arca(
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     lasr_head = accelerator.prepare(joint.head) if joint is not None else None
     inner: ArcaEncoder = accelerator.unwrap_model(model)
+    # Checkpoints leave the frozen weights out (lira.frozen_weights); the digest guards the resume.
+    accelerator.register_save_state_pre_hook(drop_frozen_weights)
+    digest = frozen_digest(model)
 
     collate = PairCollator(inner, english_ids)
     teacher_vectors = TeacherAnchorCache(teacher, len(english_ids))
     lengths = [len(p.text) + len(p.en) for p in pairs]
 
-    state = {"global_step": 0, "epoch": 0, "micro_in_epoch": 0, "pairs_seen": 0}
+    state: dict[str, Any] = {"global_step": 0, "epoch": 0, "micro_in_epoch": 0, "pairs_seen": 0}
     resumed_from = None
     checkpoint = latest_checkpoint(output_dir) if resume else None
     if checkpoint is not None:
-        accelerator.load_state(str(checkpoint))
         state = json.loads((checkpoint / STATE_FILE).read_text(encoding="utf-8"))
+        check_resumable(checkpoint, model, state.get("frozen_sha256"), digest)
+        accelerator.load_state(str(checkpoint), strict=False)  # the frozen weights stay as the student has them
         resumed_from = state["global_step"]
         accelerator.print(f"resumed from {checkpoint} (step {resumed_from})")
+    state["frozen_sha256"] = digest
     metrics_path = output_dir / METRICS_FILE
     if accelerator.is_main_process:
         if checkpoint is None:

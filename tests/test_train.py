@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from lira.arca.model import ArcaEncoder
 from lira.config import LiraConfig
@@ -110,3 +111,37 @@ def test_all_terms_off_but_one_still_trains(tiny_models, tiny_pairs_file, tmp_pa
     record = json.loads((tmp_path / "ablate" / "metrics.jsonl").read_text().splitlines()[-1])
     assert "loss_contrastive" not in record and "loss_geometry" not in record
     assert result.steps == 2
+
+
+def test_checkpoints_leave_out_frozen_weights_and_resume_checks_them(tiny_models, tiny_pairs_file, tmp_path):
+    import shutil
+
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    student = tmp_path / "student"
+    shutil.copytree(tiny_models["student"], student)
+    cfg = tiny_config({**tiny_models, "student": str(student)}, tiny_pairs_file, tmp_path / "run")
+    cfg.model.trainable_top_layers = 1  # embeddings and layer 0 frozen, layer 1 trained
+    train_arca(cfg, progress=False, stop_after_steps=3)
+    checkpoint = latest_checkpoint(tmp_path / "run")
+    with safe_open(str(checkpoint / "model.safetensors"), framework="pt") as handle:
+        keys = set(handle.keys())
+    assert not any("word_embeddings" in k or ".layer.0." in k for k in keys)
+    assert any(".layer.1." in k for k in keys) and any(k.startswith("fusion.") for k in keys)
+    assert len(json.loads((checkpoint / "trainer_state.json").read_text())["frozen_sha256"]) == 64
+
+    # a run that trains more than the checkpoint holds cannot resume from it
+    cfg_all = tiny_config({**tiny_models, "student": str(student)}, tiny_pairs_file, tmp_path / "run")
+    with pytest.raises(ValueError, match="lacks .* trained weight"):
+        train_arca(cfg_all, progress=False)
+
+    # nor can one whose student has other frozen weights than the checkpoint was trained with
+    weights_file = next(student.rglob("model.safetensors"))
+    weights = load_file(str(weights_file))
+    name = next(k for k in weights if "word_embeddings" in k)
+    weights[name] = weights[name] + 0.01 * torch.randn_like(weights[name])
+    save_file(weights, str(weights_file))
+    with pytest.raises(ValueError, match="frozen weights differ"):
+        train_arca(cfg, progress=False)
