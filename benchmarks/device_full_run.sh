@@ -13,13 +13,15 @@
 # (what is under $OUT comes back even when the call is stopped):
 #   1. compiled training, batch 128 (COMPILE, default reduce-overhead: CUDA graphs against the
 #      launch-bound step the 2026-11-28 profile found; LiRA eager and compiled vs sentence-transformers)
-#   2. throughput benchmark, batch 128 (LiRA vs sentence-transformers, encode + train, MFU)
-#   3. the full default training run (benchmarks/configs/gpu-full.yaml) with its evaluation
-#   4. the LaSR study on the trained model, if time is left
-#   (5. throughput benchmark, batch 32, only with B32=1: measured on 2026-11-28)
+#   2. compiled encoding, batch 32 (the batch where the 4x encoding target was missed)
+#   3. throughput benchmark, batch 128 (LiRA vs sentence-transformers, encode + train, MFU)
+#   4. the full default training run (benchmarks/configs/gpu-full.yaml) with its evaluation
+#   5. the LaSR study on the trained model, if time is left
+#   (6. throughput benchmark, batch 32, only with B32=1: measured on 2026-11-28)
 # $OUT gets at most 8 files (the device tool's limit): log.txt, gpu.csv (nvidia-smi every second),
-# throughput_compiled_b128.json, throughput_b128.json, demo_results.{json,md}, demo_metrics.jsonl,
-# lasr_results.md (throughput_b32.json instead of the compiled run's file with B32=1 COMPILE=no).
+# throughput_compiled_b128.json, throughput_compiled_encode_b32.json, throughput_b128.json,
+# demo_results.json, demo_metrics.jsonl, lasr_results.md (with COMPILE=no B32=1, throughput_b32.json
+# instead of the two compiled files).
 set -uo pipefail
 KEEP=${KEEP:-/root/lira-keep}
 OUT=${OUT:-/tmp/lira-out}
@@ -84,6 +86,8 @@ COMPILE=${COMPILE:-reduce-overhead}
 if [ "$COMPILE" != no ]; then
   stage "compiled training, batch 128 ($COMPILE)" 200 bench --batch-size 128 --skip-encode --compile "$COMPILE" \
     --json-out "$OUT/throughput_compiled_b128.json" || echo "COMPILED BENCH FAILED"
+  stage "compiled encoding, batch 32 ($COMPILE)" 120 bench --batch-size 32 --skip-train --compile "$COMPILE" \
+    --json-out "$OUT/throughput_compiled_encode_b32.json" || echo "COMPILED ENCODE BENCH FAILED"
 fi
 stage "throughput benchmark, batch 128" 170 bench --batch-size 128 --json-out "$OUT/throughput_b128.json" || echo "BENCH 128 FAILED"
 
@@ -91,7 +95,8 @@ export TOKENIZERS_PARALLELISM=false  # the training loader tokenises in worker p
 stage "full default training run" 300 $PY -m lira.cli demo --config benchmarks/configs/gpu-full.yaml --no-resume --out "$RUN/demo" \
   --set model.teacher="$KEEP/minilm" --set model.student="$KEEP/e5" "${EXTRA[@]}" 2> "$RUN/demo.stderr" \
   || echo "DEMO FAILED"
-for f in results.md results.json metrics.jsonl; do [ -f "$RUN/demo/$f" ] && cp "$RUN/demo/$f" "$OUT/demo_$f"; done
+# results.md is a rendering of results.json: left behind for the 8-file limit
+for f in results.json metrics.jsonl; do [ -f "$RUN/demo/$f" ] && cp "$RUN/demo/$f" "$OUT/demo_$f"; done
 tr '\r' '\n' < "$RUN/demo.stderr" | grep -v "^\s*$" | tail -8
 
 if [ -f "$RUN/demo/model/arca.json" ] || [ -d "$RUN/demo/model" ]; then

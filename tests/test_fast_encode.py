@@ -109,3 +109,17 @@ def test_default_dtype_keeps_small_backbones_fp32_on_a_gpu(student, monkeypatch)
     assert default_dtype(cuda, large) == torch.bfloat16
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
     assert default_dtype(cuda, large) == torch.float32
+
+
+def test_padding_to_a_multiple_and_compiling_keep_the_vectors(student):
+    eager = FastEncoder(student, device="cpu")
+    reference = eager(SENTENCES, batch_size=4)
+    padded = FastEncoder(student, device="cpu", pad_to_multiple_of=16)
+    widths = {tuple(ids.shape) for _, ids, _ in padded.batches(padded.tokenize(SENTENCES), 4)}
+    assert all(w % 16 == 0 or w == student.max_seq_length for _, w in widths)
+    np.testing.assert_allclose(padded(SENTENCES, batch_size=4), reference, atol=1e-5)
+    compiled = FastEncoder(student, device="cpu", compile="default")
+    np.testing.assert_allclose(compiled(SENTENCES, batch_size=4), reference, atol=1e-5)
+    assert "forward" not in vars(split_modules(student)[0].auto_model)  # the caller's model is left as it was
+    with pytest.raises(ValueError, match="pad_to_multiple_of"):
+        FastEncoder(student, device="cpu", pad_to_multiple_of=0)

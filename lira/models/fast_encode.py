@@ -19,6 +19,11 @@ On a CPU it runs fp32 (PyTorch's CPU matmuls already go through MKL/oneDNN, and 
 default). ``quantize="int8"`` (CPU only) runs a dynamically quantised copy of the linear layers:
 faster, but not the same function, so it is reported separately with its cosine to fp32.
 
+``compile="reduce-overhead"`` (GPU) runs the backbone through ``torch.compile`` with CUDA graphs,
+for small models whose batches are bound by kernel launches rather than arithmetic (e5-small on an
+H200, see benchmarks/RESULTS.md); batch widths are then padded to a multiple of 16 (masked) so that
+only a few shapes are compiled. Off by default: compiling takes tens of seconds per shape.
+
 ``FastEncoder`` holds the prepared state (tokenizer, pooling plan, a cast or quantised copy of the
 backbone) so repeated calls, and benchmarks, do not pay for preparing it again.
 """
@@ -160,6 +165,10 @@ class FastEncoder:
     ``cast_weights``: run a copy of the backbone whose weights are in ``dtype`` instead of
     autocasting fp32 weights (GPU; a little faster, one extra copy of the weights in memory).
     ``quantize``: ``"int8"`` for a dynamically quantised copy of the linear layers (CPU only).
+    ``compile``: a ``torch.compile`` mode (default, reduce-overhead, max-autotune, ...) for the
+    backbone; the model passed in is not modified (the compiled module wraps it).
+    ``pad_to_multiple_of``: pad each batch's width up to a multiple (masked; the vectors do not
+    change); 16 by default when compiling, so that few shapes are compiled, else none.
     """
 
     def __init__(
@@ -170,6 +179,8 @@ class FastEncoder:
         *,
         cast_weights: bool = False,
         quantize: str | None = None,
+        compile: str | None = None,
+        pad_to_multiple_of: int | None = None,
     ) -> None:
         self.st_model = st_model
         self.transformer, pooling, self.post = split_modules(st_model)
@@ -193,6 +204,10 @@ class FastEncoder:
         else:
             backbone = backbone.to(self.device)
         self.backbone = backbone.eval()
+        self.run_backbone = torch.compile(self.backbone, mode=None if compile == "default" else compile) if compile else self.backbone
+        self.pad_to_multiple_of = (16 if compile else 1) if pad_to_multiple_of is None else pad_to_multiple_of
+        if self.pad_to_multiple_of < 1:
+            raise ValueError(f"pad_to_multiple_of must be >= 1, got {pad_to_multiple_of}")
         self.post = [m.to(self.device).eval() for m in self.post]
         self.autocast = self.dtype != torch.float32 and not cast_weights and quantize is None
         pad = self.tokenizer.pad_token_id
@@ -233,6 +248,8 @@ class FastEncoder:
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             width = int(lengths[rows[0]])
+            padded = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
+            width = min(padded, max(width, self.max_length or padded))
             arr = np.full((len(rows), width), self.pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for j, r in enumerate(rows):
@@ -260,7 +277,7 @@ class FastEncoder:
             for rows, input_ids, attention in self.batches(ids, batch_size):
                 input_ids = input_ids.to(self.device, non_blocking=True)
                 attention = attention.to(self.device, non_blocking=True)
-                hidden = self.backbone(input_ids=input_ids, attention_mask=attention)[0]
+                hidden = self.run_backbone(input_ids=input_ids, attention_mask=attention)[0]
                 emb = pool(hidden, attention, self.plan, prompt_len)
                 if self.post:
                     features = {"sentence_embedding": emb}
