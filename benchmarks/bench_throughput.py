@@ -524,7 +524,9 @@ def trainer_way(model_path: str, pairs, args, device) -> dict[str, Any]:
             "real_tokens": real, "timed_steps": timed, "steps": result.steps, "final_loss": result.last_logs.get("loss")}
 
 
-def bench_train(model, pairs, args, device, model_source: str) -> dict[str, Any]:
+def bench_train(model, pairs, args, device, model_source: str, results: dict[str, Any] | None = None, save=lambda: None) -> dict[str, Any]:
+    """Time each training way; ``results`` is filled in place and ``save()`` called after each way, so
+    that a run stopped part-way (a device call's time limit) still leaves the ways it finished."""
     dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else model.get_sentence_embedding_dimension()
     n = (args.warmup_steps + args.steps) * args.batch_size
     if len(pairs) < n:
@@ -534,7 +536,7 @@ def bench_train(model, pairs, args, device, model_source: str) -> dict[str, Any]
     initial = copy.deepcopy(model.state_dict())
     n_params = non_embedding_parameters(split_modules(model)[0].auto_model)
     peak = peak_tflops(device, args.peak_tflops)
-    results: dict[str, Any] = {}
+    results = {} if results is None else results
     ways = [("st", st_way)]
     if table_for(model.tokenizer) is not None:
         ways.append(("st_prenorm", functools.partial(st_way, prenorm=True)))
@@ -553,6 +555,7 @@ def bench_train(model, pairs, args, device, model_source: str) -> dict[str, Any]
         res["padding_fraction"] = 1 - res["real_tokens"] / max(res["padded_tokens"], 1)
         res["tokens_per_s"] = res["real_tokens"] / res["seconds"]
         results[key] = res
+        save()
         print(f"  {key} train: {res['pairs_per_s']:,.1f} pairs/s  padding {res['padding_fraction']:.1%}" + (f"  MFU {res['mfu']:.1%}" if peak else ""), flush=True)
         gc.collect()
     if not args.skip_trainer:
@@ -565,6 +568,7 @@ def bench_train(model, pairs, args, device, model_source: str) -> dict[str, Any]
         if peak:
             res["mfu"] = 6 * n_params * res["real_tokens"] / res["seconds"] / (peak * 1e12)
         results["trainer"] = res
+        save()
         print(f"  trainer train: {res['pairs_per_s']:,.1f} pairs/s", flush=True)
     results["speedup"] = results["lira"]["pairs_per_s"] / results["st"]["pairs_per_s"]
     if "lira_compiled" in results:
@@ -628,16 +632,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     print(json.dumps(info, indent=1), flush=True)
     result: dict[str, Any] = {"info": info, "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+
+    def save() -> None:  # after each part, atomically: a stopped run keeps what it finished
+        if args.json_out:
+            args.json_out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = args.json_out.with_name(args.json_out.name + ".tmp")
+            tmp.write_text(json.dumps(result, indent=2) + "\n")
+            os.replace(tmp, args.json_out)
+
     if not args.skip_encode:
         print(f"(a) encoding {len(sentences)} sentences, batch {args.batch_size}", flush=True)
         result["encode"] = bench_encode(model, sentences, args, device)
+        save()
     if not args.skip_train:
         print(f"(b) training {args.steps} timed steps (+{args.warmup_steps} warm-up), batch {args.batch_size} pairs", flush=True)
-        result["train"] = bench_train(model, pairs, args, device, model_source)
+        result["train"] = {}
+        bench_train(model, pairs, args, device, model_source, result["train"], save)
     print_summary(result)
+    save()
     if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {args.json_out}")
     return result
 
