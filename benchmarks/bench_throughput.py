@@ -61,6 +61,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lira.models.compile import compiled_forward, padded_width  # noqa: E402
 from lira.models.fast_encode import FastEncoder, default_dtype, non_embedding_parameters, pool, split_modules  # noqa: E402
 from lira.models.prenormalize import call_prenormalized, table_for  # noqa: E402
 
@@ -393,73 +394,66 @@ def lira_way(model, pairs, targets, args, device, compile_mode: str | None = Non
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if cuda and torch.cuda.is_bf16_supported() else nullcontext()
     backbone = transformer.auto_model
     multiple = args.pad_multiple or (16 if compile_mode else 1)
-    if compile_mode:  # as lira's TransformerAgent.compiled does: on the instance, removed at the end
-        backbone.forward = torch.compile(backbone.forward, mode=None if compile_mode == "default" else compile_mode)
 
-    def width_of(idx) -> int:
-        width = max(len(r) for i in idx for r in (ids_x[i], ids_en[i]))
-        return min(-(-width // multiple) * multiple, max(width, args.max_seq_length))
-
-    model.train()
-    compile_s = 0.0
-    if compile_mode:  # compile (and record) every shape the timed steps will meet, untimed; no update
-        start = time.perf_counter()
-        seen: dict[tuple[int, int], list[int]] = {}
-        for idx in batches[: args.warmup_steps + args.steps]:
-            seen.setdefault((len(idx), width_of(idx)), idx)
-        for idx in seen.values():
-            for _ in range(3):  # reduce-overhead records its CUDA graph on a later call than the first
-                rows = [ids_x[i] for i in idx] + [ids_en[i] for i in idx]
-                arr = np.full((len(rows), width_of(idx)), enc.pad_id, dtype=np.int64)
-                mask = np.zeros_like(arr)
-                for j, r in enumerate(rows):
-                    arr[j, : len(r)], mask[j, : len(r)] = r, 1
-                with amp:
-                    hidden = backbone(input_ids=torch.from_numpy(arr).to(device), attention_mask=torch.from_numpy(mask).to(device))[0]
-                hidden.float().pow(2).mean().backward()
-                optimizer.zero_grad(set_to_none=True)
-        sync(device)
-        compile_s = time.perf_counter() - start
-    real = padded = 0
-    t_start = None
-    for step, idx in enumerate(batches[: args.warmup_steps + args.steps]):
-        if step == args.warmup_steps:
-            sync(device)
-            t_start = time.perf_counter()
-            real = padded = 0
+    def pad_batch(idx) -> tuple[np.ndarray, np.ndarray]:
+        """Both columns of a batch, padded to the longest row rounded up to ``multiple``."""
         rows = [ids_x[i] for i in idx] + [ids_en[i] for i in idx]
-        width = width_of(idx)
+        width = padded_width(max(len(r) for r in rows), multiple, args.max_seq_length)
         arr = np.full((len(rows), width), enc.pad_id, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
         for j, r in enumerate(rows):
             arr[j, : len(r)] = r
             mask[j, : len(r)] = 1
-        input_ids, attention = torch.from_numpy(arr), torch.from_numpy(mask)
-        target = targets[idx]
-        if cuda:
-            input_ids, attention, target = input_ids.pin_memory(), attention.pin_memory(), target.pin_memory()
-        input_ids = input_ids.to(device, non_blocking=True)
-        attention = attention.to(device, non_blocking=True)
-        target = target.to(device, non_blocking=True)
-        real, padded = real + int(mask.sum()), padded + mask.size
-        with amp:
-            hidden = backbone(input_ids=input_ids, attention_mask=attention)[0]
-            emb = pool(hidden, attention, enc.plan)
-            if post:
-                features = {"sentence_embedding": emb}
-                for module in post:
-                    features = module(features)
-                emb = features["sentence_embedding"]
-        emb = emb.float()
-        b = len(idx)
-        loss = F.mse_loss(emb[:b], target) + F.mse_loss(emb[b:], target)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-    sync(device)
-    secs = time.perf_counter() - t_start
-    if compile_mode:
-        del backbone.forward  # the next way gets the eager model back
+        return arr, mask
+
+    model.train()
+    compile_s = 0.0
+    # compiled as lira's TransformerAgent.compiled does (on the instance, restored at the end)
+    with compiled_forward(backbone, compile_mode) if compile_mode else nullcontext():
+        if compile_mode:  # compile (and record) every shape the timed steps will meet, untimed; no update
+            start = time.perf_counter()
+            shapes = {pad_batch(idx)[0].shape: idx for idx in batches[: args.warmup_steps + args.steps]}
+            for idx in shapes.values():
+                arr, mask = pad_batch(idx)
+                for _ in range(3):  # reduce-overhead records its CUDA graph on a later call than the first
+                    with amp:
+                        hidden = backbone(input_ids=torch.from_numpy(arr).to(device), attention_mask=torch.from_numpy(mask).to(device))[0]
+                    hidden.float().pow(2).mean().backward()
+                    optimizer.zero_grad(set_to_none=True)
+            sync(device)
+            compile_s = time.perf_counter() - start
+        real = padded = 0
+        t_start = None
+        for step, idx in enumerate(batches[: args.warmup_steps + args.steps]):
+            if step == args.warmup_steps:
+                sync(device)
+                t_start = time.perf_counter()
+                real = padded = 0
+            arr, mask = pad_batch(idx)
+            input_ids, attention = torch.from_numpy(arr), torch.from_numpy(mask)
+            target = targets[idx]
+            if cuda:
+                input_ids, attention, target = input_ids.pin_memory(), attention.pin_memory(), target.pin_memory()
+            input_ids = input_ids.to(device, non_blocking=True)
+            attention = attention.to(device, non_blocking=True)
+            target = target.to(device, non_blocking=True)
+            real, padded = real + int(mask.sum()), padded + mask.size
+            with amp:
+                hidden = backbone(input_ids=input_ids, attention_mask=attention)[0]
+                emb = pool(hidden, attention, enc.plan)
+                if post:
+                    features = {"sentence_embedding": emb}
+                    for module in post:
+                        features = module(features)
+                    emb = features["sentence_embedding"]
+            emb = emb.float()
+            b = len(idx)
+            loss = F.mse_loss(emb[:b], target) + F.mse_loss(emb[b:], target)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        sync(device)
+        secs = time.perf_counter() - t_start
     label = "LiRA way (pre-tokenised, length-grouped" + (", bf16 autocast, fused AdamW" if cuda else ", fp32, fused AdamW")
     label += f", torch.compile {compile_mode}, widths padded to x{multiple})" if compile_mode else ")"
     return {"label": label, "optimizer": "AdamW(fused=True)", "seconds": secs, "pairs_per_s": args.steps * args.batch_size / secs,

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lira.models.compile import padded_width, torch_compile_mode
 from lira.models.prenormalize import prenormalized
 
 SUPPORTED_POOLING = ("cls", "max", "mean", "mean_sqrt_len_tokens", "weightedmean", "lasttoken")
@@ -204,7 +205,7 @@ class FastEncoder:
         else:
             backbone = backbone.to(self.device)
         self.backbone = backbone.eval()
-        self.run_backbone = torch.compile(self.backbone, mode=None if compile == "default" else compile) if compile else self.backbone
+        self.run_backbone = torch.compile(self.backbone, mode=torch_compile_mode(compile)) if compile else self.backbone
         self.pad_to_multiple_of = (16 if compile else 1) if pad_to_multiple_of is None else pad_to_multiple_of
         if self.pad_to_multiple_of < 1:
             raise ValueError(f"pad_to_multiple_of must be >= 1, got {pad_to_multiple_of}")
@@ -247,9 +248,7 @@ class FastEncoder:
         pin = self.device.type == "cuda"
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            width = int(lengths[rows[0]])
-            padded = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
-            width = min(padded, max(width, self.max_length or padded))
+            width = padded_width(int(lengths[rows[0]]), self.pad_to_multiple_of, self.max_length)
             arr = np.full((len(rows), width), self.pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for j, r in enumerate(rows):

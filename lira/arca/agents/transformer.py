@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
 from sentence_transformers import SentenceTransformer
 
 from lira.arca.agents.base import EncodingAgent
+from lira.models.compile import compiled_forward, padded_width
 from lira.models.prenormalize import call_prenormalized
 
 
@@ -33,9 +34,7 @@ def pad_to_multiple(features: dict[str, Any], multiple: int, pad_id: int, limit:
     masked, so a model's pooled output does not change; the point is fewer distinct shapes."""
     ids = features["input_ids"]
     width = ids.size(1)
-    target = -(-width // multiple) * multiple
-    if limit is not None:
-        target = min(target, max(width, limit))
+    target = padded_width(width, multiple, limit)
     if target == width:
         return features
     out = dict(features)
@@ -88,22 +87,11 @@ class TransformerAgent(EncodingAgent):
         teacher's width, see lira.models.backbone): they train at the head learning rate."""
         return [p for module in self.model if getattr(module, "lira_new", False) for p in module.parameters()]
 
-    @contextlib.contextmanager
-    def compiled(self, mode: str = "default") -> Iterator[None]:
+    def compiled(self, mode: str = "default") -> contextlib.AbstractContextManager[None]:
         """Within the block the transformer's ``forward`` is ``torch.compile``d (``mode`` as
-        ``train.compile``); on leaving it the plain forward is back, so saving, copying and later
-        evaluation see an ordinary model.
-
-        The compiled function is set on the instance (not ``nn.Module.compile``:
-        sentence-transformers >= 6 calls ``model.forward`` directly, which would bypass it), so
-        parameter names and the state dict are unchanged. Pooling and the other agents stay eager:
-        a handful of kernels against the backbone's hundreds."""
-        backbone = self.model[0].auto_model
-        backbone.forward = torch.compile(backbone.forward, mode=None if mode == "default" else mode)
-        try:
-            yield
-        finally:
-            del backbone.forward  # the class's forward again
+        ``train.compile``; see :func:`lira.models.compile.compiled_forward`). Pooling and the other
+        agents stay eager: a handful of kernels against the backbone's hundreds."""
+        return compiled_forward(self.model[0].auto_model, mode)
 
     def freeze_word_embeddings(self) -> None:
         """Stop gradient into the token-embedding table (see ModelConfig.freeze_word_embeddings)."""
