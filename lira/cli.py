@@ -198,6 +198,50 @@ def eval_bitext(
         evaluator.save(metrics, out)
 
 
+@eval_app.command("tatoeba")
+def eval_tatoeba(
+    model: List[str] = typer.Option(..., "--model", help="A LiRA model folder, a sentence-transformers folder, offline:<name> or a hub id; repeat for several rows (LABEL=MODEL names a row)."),
+    lang: Optional[List[str]] = typer.Option(None, "--lang", help="Limit to these languages (default: all 7)."),
+    out: Optional[Path] = typer.Option(None, help="Write tatoeba.json (metrics per model) here."),
+) -> None:
+    """The Tatoeba test set: x->en and en->x accuracy@1 per language beside the published LaBSE and e5 rows."""
+    from lira.eval.tatoeba import TATOEBA_LANGUAGES, TatoebaEvaluator, tatoeba_markdown
+    from lira.models.encoders import load_encoder
+
+    languages = lang or list(TATOEBA_LANGUAGES)
+    evaluator = TatoebaEvaluator(languages)
+    results = {}
+    for item in model:
+        label, sep, name = item.partition("=")
+        name, label = (name, label) if sep else (item, item)
+        results[label] = evaluator(load_encoder(name), show_progress_bar=True)
+    console.print(tatoeba_markdown(results, languages), markup=False, highlight=False)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "tatoeba.json").write_text(json.dumps({"languages": languages, "metrics": results}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        console.print(f"wrote {out / 'tatoeba.json'}")
+
+
+@eval_app.command("generalization")
+def eval_generalization(
+    config: Optional[Path] = typer.Option(None, help="Study YAML (systems, budgets, the base `lira:` config); default: the built-in study, as configs/generalization.yaml."),
+    out: Optional[Path] = typer.Option(None, help="Report folder (default: the config's out_dir, reports/generalization)."),
+    report_only: bool = typer.Option(False, "--report-only", help="Redraw the report from the folder's results.json; train nothing."),
+) -> None:
+    """The off-domain ablation study: every part of Arca on/off, teachers, depth, learning rate, data, peers;
+    dev curves in and out of domain, Tatoeba with paired bootstrap. Markdown, JSON and a plot."""
+    from lira.eval.generalization import GeneralizationConfig, run_generalization
+    from lira.eval.generalization_report import render_generalization
+
+    study = GeneralizationConfig.from_yaml(config) if config else GeneralizationConfig()
+    if out is not None:
+        study.out_dir = str(out)
+    if report_only:
+        console.print(f"redrew {render_generalization(study.out_dir, study.bootstrap_samples)}")
+        return
+    run_generalization(study, console=console)
+
+
 @eval_app.command("products")
 def eval_products(
     model: str = typer.Option(..., help="A LiRA model folder, a sentence-transformers folder, offline:<name>, a hub id, or 'bm25'."),

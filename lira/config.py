@@ -17,7 +17,11 @@ import yaml
 
 T = TypeVar("T")
 
-DEFAULT_TEACHER = "offline:all-minilm-l6-v2"
+SELF_TEACHER = "self"
+"""``model.teacher`` value: anchor to the student's own frozen encoding of the English side."""
+DEFAULT_TEACHER = SELF_TEACHER
+ENGLISH_TEACHER = "offline:all-minilm-l6-v2"
+"""The offline separate English teacher (all-MiniLM-L6-v2), for ``model.teacher``."""
 DEFAULT_STUDENT = "offline:multilingual-e5-small"
 
 
@@ -28,7 +32,9 @@ class ConfigError(ValueError):
 @dataclass
 class ModelConfig:
     teacher: str = DEFAULT_TEACHER
-    """Frozen English teacher: ``offline:<name>``, a local folder or a hub name."""
+    """What the English side is anchored to: ``self`` (the student's own frozen encoding of the
+    English translation, as in the paper behind LiRA) or a separate frozen English teacher
+    (``offline:all-minilm-l6-v2``, a local folder or a hub name); see ``lira.arca.teacher``."""
     student: str = DEFAULT_STUDENT
     """Multilingual student, same forms as ``teacher``."""
     max_seq_length: int = 64
@@ -40,8 +46,10 @@ class ModelConfig:
     trainable_top_layers: int | None = None
     """Train only the top N transformer layers (None: all). Lower layers then run without
     building a backward graph, which roughly halves a CPU step; the demo uses 4."""
-    agents: list[str] = field(default_factory=lambda: ["transformer", "char_ngram", "romanized"])
-    """Encoding agents composed by the fusion gate: any of transformer, char_ngram, romanized."""
+    agents: list[str] = field(default_factory=lambda: ["transformer"])
+    """Encoding agents composed by the fusion gate: transformer first, then any of char_ngram,
+    romanized. The default is the transformer alone: in the generalization study
+    (docs/GENERALIZATION.md) the character views did not raise the dev score."""
     char_ngram_buckets: int = 32768
     char_ngram_dim: int = 128
     char_ngram_orders: list[int] = field(default_factory=lambda: [2, 3, 4])
@@ -117,6 +125,9 @@ class DataConfig:
     """Seed of the ``max_train_pairs_per_language`` sample; None: ``train.seed`` (a study that compares
     seeds on one fixed training subset sets it)."""
     max_chars: int = 1000
+    ood_dev: list[str] | None = None
+    """Out-of-domain dev pairs (files or folders; their ``dev`` split) that training evaluates beside
+    ``dev``; None: the shipped catalogs of other software projects (``lira/resources/gettext``)."""
 
 
 @dataclass
@@ -143,6 +154,14 @@ class TrainConfig:
     """DataLoader worker processes for the collator (tokenisation, n-gram hashing, romanisation:
     ~14 ms per 32 pairs on one CPU core, see benchmarks/RESULTS.md); on a GPU a small student's step
     can be shorter than that, so use several (e.g. 8)."""
+    dev_eval: bool = True
+    """Evaluate the dev sets (in-domain ``data.dev`` and out-of-domain ``data.ood_dev``) before the
+    first step, at every checkpoint and at the end; logged to ``dev_metrics.jsonl``."""
+    dev_pairs_per_language: int = 150
+    """Pairs per language and dev set in those evaluations (a seeded sample; bitext accuracy@1)."""
+    select_best: bool = True
+    """Keep the evaluated model with the best dev score (mean of in-domain and out-of-domain
+    accuracy@1) as ``model/``; the last step's model then goes to ``model-last/``."""
     compile: str = "no"
     """Compile the student's transformer with ``torch.compile`` for training: no, default,
     reduce-overhead (CUDA graphs: for a GPU whose step is bound by kernel launches, see

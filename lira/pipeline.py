@@ -14,19 +14,22 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from lira.arca.model import ArcaEncoder, SentenceTransformerEncoder
-from lira.config import LiraConfig
+from lira.arca.model import ArcaEncoder
+from lira.arca.teacher import load_teacher
+from lira.config import SELF_TEACHER, LiraConfig
 from lira.data.pairs import load_pairs
 from lira.eval.base import CachingEncoder
 from lira.eval.bitext import BitextRetrievalEvaluator
-from lira.models.loading import load_sentence_transformer
+from lira.eval.tatoeba import TatoebaEvaluator
 from lira.train import train_arca
 
 SYSTEMS = {
-    "teacher": "English teacher on both sides (an English-only model's own cross-lingual ability)",
+    "teacher": "English teacher on both sides (an English-only model's own cross-lingual ability); the untrained student with the self anchor",
     "student_before": "untrained student, student-student retrieval",
     "student_after": "Arca-trained student, student-student retrieval",
-    "student_to_teacher": "Arca-trained student queries against the teacher's English anchors",
+    "student_to_teacher": "Arca-trained student queries against the anchors (the teacher's English vectors; with the self anchor, the untrained student's)",
+    "tatoeba_before": "untrained student on the Tatoeba test set (all pairs)",
+    "tatoeba_after": "Arca-trained student on the Tatoeba test set (all pairs)",
 }
 
 
@@ -38,20 +41,25 @@ class DemoResult:
     train_seconds: float
     total_seconds: float
     steps: int
+    selected_step: int | None = None
+    """The step whose model was kept (best dev score)."""
+    dev: dict[str, dict[str, float]] | None = None
+    warnings: list[str] | None = None
 
 
 def demo_config(quick: bool = False) -> LiraConfig:
     """The embedded default: offline teacher and student, the shipped Firefox corpus, 7 languages.
 
-    The step budget is sized so the whole job fits in 15 minutes on two CPU cores; ``quick`` is
-    a smoke-test budget.
+    The step budget is sized so the whole job fits in 10 minutes on two CPU cores; ``quick`` is
+    a smoke-test budget. Dev sets are scored before training, at each checkpoint and at the end.
     """
     config = LiraConfig()
     config.train.output_dir = "runs/demo"
     config.train.batch_size = 32
     config.model.trainable_top_layers = 4
     config.train.max_steps = 20 if quick else 250
-    config.train.checkpoint_every = 50
+    config.train.checkpoint_every = 10 if quick else 125
+    config.train.dev_pairs_per_language = 30 if quick else 100
     config.eval.max_pairs_per_language = 100 if quick else 300
     return config
 
@@ -71,15 +79,15 @@ def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: 
     console.print(f"teacher: {config.model.teacher}   student: {config.model.student}   languages: {' '.join(config.data.languages)}")
 
     console.print("[bold]1/4[/] loading models (the first run converts the offline student)")
-    teacher = CachingEncoder(SentenceTransformerEncoder(load_sentence_transformer(config.model.teacher)))
-    student = ArcaEncoder.from_student(config.model.student, config.model)
+    student = CachingEncoder(ArcaEncoder.from_student(config.model.student, config.model))
+    # With the self anchor the "teacher" is the untrained student itself: no second model to load.
+    teacher = student if config.model.teacher == SELF_TEACHER else CachingEncoder(load_teacher(config.model).encoder())
+    tatoeba = TatoebaEvaluator(batch_size=config.eval.batch_size)
 
-    console.print("[bold]2/4[/] evaluating before training")
-    metrics: dict[str, dict[str, float]] = {
-        "teacher": evaluate_bitext(config, teacher),
-        "student_before": evaluate_bitext(config, student),
-    }
-    del student
+    console.print("[bold]2/4[/] evaluating before training (held-out Firefox split and the Tatoeba test set)")
+    metrics: dict[str, dict[str, float]] = {"student_before": evaluate_bitext(config, student)}
+    metrics["teacher"] = metrics["student_before"] if teacher is student else evaluate_bitext(config, teacher)
+    metrics["tatoeba_before"] = tatoeba(student)
 
     console.print(f"[bold]3/4[/] training Arca ({config.train.max_steps or config.train.epochs} {'steps' if config.train.max_steps else 'epochs'})")
     result = train_arca(config, resume=resume)
@@ -88,41 +96,66 @@ def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: 
     trained = CachingEncoder(ArcaEncoder.load(result.model_dir))
     metrics["student_after"] = evaluate_bitext(config, trained)
     metrics["student_to_teacher"] = evaluate_bitext(config, trained, target=teacher)
+    metrics["tatoeba_after"] = tatoeba(trained)
 
     languages = [lang for lang in config.data.languages if f"{lang}/x2en/acc@1" in metrics["student_before"]]
-    demo = DemoResult(out_dir, metrics, languages, result.seconds, time.perf_counter() - start, result.steps)
+    demo = DemoResult(out_dir, metrics, languages, result.seconds, time.perf_counter() - start, result.steps, result.selected_step, result.dev, list(result.warnings))
     write_demo_report(demo, config)
     plot_demo(out_dir)
     console.print(demo_table(demo))
     console.print(summary_line(demo))
+    for line in demo.warnings or []:
+        console.print(f"[bold yellow]warning:[/] {line}", highlight=False)
     console.print(f"results: {out_dir / 'results.json'}, {out_dir / 'results.md'}, {out_dir / 'results.png'}")
     return demo
 
 
-def improved_languages(demo: DemoResult, direction: str = "x2en") -> list[str]:
+COLUMNS = [
+    # (header, system, direction)
+    ("Firefox x→en before", "student_before", "x2en"), ("Firefox x→en after", "student_after", "x2en"),
+    ("Firefox en→x before", "student_before", "en2x"), ("Firefox en→x after", "student_after", "en2x"),
+    ("Tatoeba x→en before", "tatoeba_before", "x2en"), ("Tatoeba x→en after", "tatoeba_after", "x2en"),
+    ("Tatoeba en→x before", "tatoeba_before", "en2x"), ("Tatoeba en→x after", "tatoeba_after", "en2x"),
+    ("x→en student→anchor", "student_to_teacher", "x2en"),
+]
+
+
+def improved_languages(demo: DemoResult, direction: str = "x2en", before: str = "student_before", after: str = "student_after") -> list[str]:
     m = demo.metrics
-    return [lang for lang in demo.languages if m["student_after"][f"{lang}/{direction}/acc@1"] > m["student_before"][f"{lang}/{direction}/acc@1"]]
+    return [lang for lang in demo.languages if m[after][f"{lang}/{direction}/acc@1"] > m[before][f"{lang}/{direction}/acc@1"]]
 
 
 def summary_line(demo: DemoResult) -> str:
     m = demo.metrics
-    before, after = m["student_before"]["mean/x2en/acc@1"], m["student_after"]["mean/x2en/acc@1"]
-    better = improved_languages(demo)
+
+    def change(before: str, after: str, direction: str) -> str:
+        b, a = m[before][f"mean/{direction}/acc@1"], m[after][f"mean/{direction}/acc@1"]
+        return f"{b:.3f} -> {a:.3f} ({a - b:+.3f})"
+
+    tatoeba_langs = [lang for lang in demo.languages if f"{lang}/x2en/acc@1" in m["tatoeba_before"]]
+    worse = [lang for lang in tatoeba_langs for d in ("x2en", "en2x") if m["tatoeba_after"][f"{lang}/{d}/acc@1"] < m["tatoeba_before"][f"{lang}/{d}/acc@1"] - 0.005]
+    kept = f", model of step {demo.selected_step} kept (best dev score)" if demo.selected_step not in (None, demo.steps) else ""
     return (
-        f"mean x->en acc@1 {before:.3f} -> {after:.3f} ({after - before:+.3f}); improved in {len(better)}/{len(demo.languages)} languages; "
-        f"{demo.steps} steps, training {demo.train_seconds / 60:.1f} min, total {demo.total_seconds / 60:.1f} min"
+        f"Firefox test x->en {change('student_before', 'student_after', 'x2en')}, en->x {change('student_before', 'student_after', 'en2x')}; "
+        f"Tatoeba x->en {change('tatoeba_before', 'tatoeba_after', 'x2en')}, en->x {change('tatoeba_before', 'tatoeba_after', 'en2x')}; "
+        f"Tatoeba languages more than 0.005 below the untrained student: {len(set(worse))}/{len(tatoeba_langs)}; "
+        f"{demo.steps} steps{kept}, training {demo.train_seconds / 60:.1f} min, total {demo.total_seconds / 60:.1f} min"
     )
+
+
+def _cell(m: dict[str, dict[str, float]], lang: str, system: str, direction: str) -> str:
+    value = m[system].get(f"{lang}/{direction}/acc@1")
+    return "" if value is None else f"{value:.3f}"
 
 
 def demo_table(demo: DemoResult) -> Table:
     m = demo.metrics
-    table = Table(title="Bitext retrieval accuracy@1 on the held-out split (student-student unless noted)")
-    for column in ["lang", "n", "x->en before", "x->en after", "en->x before", "en->x after", "x->en student->teacher", "x->en teacher"]:
+    table = Table(title="Bitext retrieval accuracy@1: the held-out Firefox split (in domain) and the Tatoeba test set (off domain)")
+    for column in ["lang", "n", *(c[0] for c in COLUMNS)]:
         table.add_column(column, justify="right" if column != "lang" else "left")
     for lang in [*demo.languages, "mean"]:
         n = "" if lang == "mean" else str(int(m["student_before"][f"{lang}/n"]))
-        cells = [m[s][f"{lang}/{d}/acc@1"] for s, d in [("student_before", "x2en"), ("student_after", "x2en"), ("student_before", "en2x"), ("student_after", "en2x"), ("student_to_teacher", "x2en"), ("teacher", "x2en")]]
-        table.add_row(lang, n, *(f"{c:.3f}" for c in cells))
+        table.add_row(lang, n, *(_cell(m, lang, system, d) for _, system, d in COLUMNS))
     return table
 
 
@@ -134,27 +167,22 @@ def write_demo_report(demo: DemoResult, config: LiraConfig) -> None:
         "metrics": demo.metrics,
         "languages": demo.languages,
         "steps": demo.steps,
+        "selected_step": demo.selected_step,
+        "dev": demo.dev,
+        "warnings": demo.warnings or [],
         "train_seconds": demo.train_seconds,
         "total_seconds": demo.total_seconds,
         "config": config.to_dict(),
     }
     (out / "results.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     m = demo.metrics
-    lines = [
-        "| lang | n | x→en before | x→en after | en→x before | en→x after | x→en MRR before | x→en MRR after | x→en student→teacher | x→en teacher |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    lines = ["| lang | n | " + " | ".join(c[0] for c in COLUMNS) + " |", "|---|---:|" + "---:|" * len(COLUMNS)]
     for lang in [*demo.languages, "mean"]:
         n = "" if lang == "mean" else str(int(m["student_before"][f"{lang}/n"]))
-        cells = [
-            m["student_before"][f"{lang}/x2en/acc@1"], m["student_after"][f"{lang}/x2en/acc@1"],
-            m["student_before"][f"{lang}/en2x/acc@1"], m["student_after"][f"{lang}/en2x/acc@1"],
-            m["student_before"][f"{lang}/x2en/mrr"], m["student_after"][f"{lang}/x2en/mrr"],
-            m["student_to_teacher"][f"{lang}/x2en/acc@1"], m["teacher"][f"{lang}/x2en/acc@1"],
-        ]
-        lines.append(f"| {lang} | {n} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+        lines.append(f"| {lang} | {n} | " + " | ".join(_cell(m, lang, system, d) for _, system, d in COLUMNS) + " |")
     lines += ["", summary_line(demo)]
-    (out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lines += ["", *(f"WARNING: {w}" for w in demo.warnings or [])]
+    (out / "results.md").write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
 
 
 def plot_demo(out_dir: str | Path) -> Path:
@@ -170,9 +198,11 @@ def plot_demo(out_dir: str | Path) -> Path:
     m, langs = payload["metrics"], payload["languages"]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     x = np.arange(len(langs))
-    for ax, direction, title in ((axes[0], "x2en", "x → en accuracy@1"), (axes[1], "en2x", "en → x accuracy@1")):
-        before = [m["student_before"][f"{lang}/{direction}/acc@1"] for lang in langs]
-        after = [m["student_after"][f"{lang}/{direction}/acc@1"] for lang in langs]
+    panels = ((axes[0], "student", "Firefox test (in domain), x → en accuracy@1"), (axes[1], "tatoeba", "Tatoeba test (off domain), x → en accuracy@1"))
+    for ax, prefix, title in panels:
+        before_key, after_key = ("student_before", "student_after") if prefix == "student" else ("tatoeba_before", "tatoeba_after")
+        before = [m[before_key][f"{lang}/x2en/acc@1"] for lang in langs]
+        after = [m[after_key][f"{lang}/x2en/acc@1"] for lang in langs]
         ax.bar(x - 0.2, before, 0.4, label="student before", color="#9aa5b1")
         ax.bar(x + 0.2, after, 0.4, label="Arca after", color="#2b6cb0")
         ax.set_xticks(x, langs)

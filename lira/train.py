@@ -27,12 +27,13 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from lira.arca.model import ArcaEncoder, move_to_device
+from lira.arca.teacher import load_teacher
 from lira.arca.teacher_cache import TeacherAnchorCache
 from lira.config import LiraConfig
 from lira.data.batching import LengthGroupedBatchSampler
 from lira.data.pairs import ParallelPair, load_pairs
+from lira.eval.dev import DevEvaluator, worse_sets
 from lira.frozen_weights import check_resumable, drop_frozen_weights, frozen_digest
-from lira.models.loading import load_sentence_transformer
 from lira.lasr.head import LasrHead
 from lira.lasr.joint import HEAD_DIR, TASK, JointLasr, lasr_training_examples
 from lira.objective import ArcaObjective
@@ -41,7 +42,10 @@ CHECKPOINT_DIR = "checkpoints"
 LATEST_FILE = "LATEST"
 STATE_FILE = "trainer_state.json"
 METRICS_FILE = "metrics.jsonl"
+DEV_METRICS_FILE = "dev_metrics.jsonl"
 MODEL_DIR = "model"
+BEST_DIR = "best"
+LAST_MODEL_DIR = "model-last"
 
 
 @dataclass
@@ -53,6 +57,11 @@ class TrainResult:
     pairs_seen: int
     last_logs: dict[str, float]
     resumed_from: int | None
+    dev: dict[str, dict[str, float]] | None = None
+    """Dev metrics (``lira.eval.dev``) at ``start``, ``end`` and of the kept model (``selected``)."""
+    selected_step: int | None = None
+    """The step whose model is in ``model_dir`` (the best dev score, with ``train.select_best``)."""
+    warnings: tuple[str, ...] = ()
 
 
 class PairCollator:
@@ -192,8 +201,7 @@ def train_arca(
     english_ids = {en: i for i, en in enumerate(sorted({p.en for p in pairs}))}
 
     device = accelerator.device
-    teacher = load_sentence_transformer(config.model.teacher, device=str(device))
-    teacher.eval().requires_grad_(False)
+    teacher = load_teacher(config.model, device=str(device))
     model = ArcaEncoder.from_student(config.model.student, config.model, device=str(device))
     objective = ArcaObjective(config.arca)
 
@@ -232,11 +240,29 @@ def train_arca(
         accelerator.print(f"resumed from {checkpoint} (step {resumed_from})")
     state["frozen_sha256"] = digest
     metrics_path = output_dir / METRICS_FILE
+    dev_path = output_dir / DEV_METRICS_FILE
     if accelerator.is_main_process:
-        if checkpoint is None:
-            metrics_path.unlink(missing_ok=True)
-        else:
-            _truncate_metrics(metrics_path, state["global_step"])
+        for path in (metrics_path, dev_path):
+            if checkpoint is None:
+                path.unlink(missing_ok=True)
+            else:
+                _truncate_metrics(path, state["global_step"])
+    dev = DevEvaluator.from_config(config) if tc.dev_eval and accelerator.is_main_process else None
+
+    def evaluate_dev(step: int) -> None:
+        """Score the dev sets, log them, and keep the model if it is the best so far."""
+        if dev is None:
+            return
+        scores = dev(inner)
+        with dev_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"step": step, **scores}) + "\n")
+        state.setdefault("dev_start", scores)
+        state["dev_last"] = scores
+        tqdm.write(f"dev @ step {step}: score {scores['dev_score']:.4f} (in-domain x->en {scores.get('in_domain/mean/x2en/acc@1', float('nan')):.3f}, "
+                   f"out-of-domain x->en {scores.get('out_of_domain/mean/x2en/acc@1', float('nan')):.3f})")
+        if tc.select_best and scores["dev_score"] > state.get("best_score", float("-inf")):
+            inner.save(output_dir / BEST_DIR)
+            state.update(best_score=scores["dev_score"], best_step=step, dev_best=scores)
 
     bar = tqdm(total=total_steps, initial=state["global_step"], desc="arca", disable=not (progress and accelerator.is_local_main_process), dynamic_ncols=True)
     start_time = time.perf_counter()
@@ -253,6 +279,8 @@ def train_arca(
     else:
         loop_context = contextlib.nullcontext()
     with loop_context:
+        if state["global_step"] == 0 and "dev_start" not in state:
+            evaluate_dev(0)  # the untrained student: the reference every later score is compared with
         while state["global_step"] < total_steps and not stopped_early:
             sampler = LengthGroupedBatchSampler(lengths, tc.batch_size, seed=tc.seed, epoch=state["epoch"])
             # A private generator: creating a DataLoader iterator draws a seed from it, and drawing
@@ -311,6 +339,7 @@ def train_arca(
                             fh.write(json.dumps(record) + "\n")
                 last = step == total_steps
                 if step % tc.checkpoint_every == 0 or last:
+                    evaluate_dev(step)
                     _save_checkpoint(accelerator, output_dir, dict(state))
                 if last or (stop_after_steps is not None and step >= stop_after_steps):
                     stopped_early = not last
@@ -320,13 +349,38 @@ def train_arca(
                 state["micro_in_epoch"] = 0
     bar.close()
     model_dir = output_dir / MODEL_DIR
+    selected_step: int | None = state["global_step"]
+    warnings: list[str] = []
     if not stopped_early and accelerator.is_main_process:
-        inner.save(model_dir)
+        best_step = state.get("best_step")
+        keep_best = tc.select_best and best_step is not None and best_step != state["global_step"] and (output_dir / BEST_DIR).exists()
+        if keep_best:
+            # The dev-selected model becomes model/ (LaSR's head is trained on it); the last step's is kept beside it.
+            inner.save(output_dir / LAST_MODEL_DIR)
+            inner = ArcaEncoder.load(output_dir / BEST_DIR, device=str(device))
+            shutil.rmtree(model_dir, ignore_errors=True)
+            os.replace(output_dir / BEST_DIR, model_dir)
+            selected_step = best_step
+        else:
+            inner.save(model_dir)
+            shutil.rmtree(output_dir / BEST_DIR, ignore_errors=True)
         if config.lasr.enabled:
             head = _finish_lasr(config, inner, joint, accelerator.unwrap_model(lasr_head) if lasr_head is not None else None, progress)
             head.save(model_dir / HEAD_DIR)
+        if "dev_start" in state:
+            checks = [("the last step", state["global_step"], state["dev_last"])]
+            if keep_best:
+                checks.insert(0, ("the kept model", best_step, state["dev_best"]))
+            for label, step, scores in checks:
+                warnings += [f"{label} (step {step}) is worse than the untrained student on dev: {worse}" for worse in worse_sets(state["dev_start"], scores)]
+            for line in warnings:
+                accelerator.print(f"WARNING: {line}")
     accelerator.wait_for_everyone()
-    return TrainResult(output_dir, model_dir, state["global_step"], time.perf_counter() - start_time, state["pairs_seen"], logs, resumed_from)
+    dev_summary = None
+    if "dev_start" in state:
+        dev_summary = {"start": state["dev_start"], "end": state["dev_last"], "selected": state["dev_best"] if selected_step != state["global_step"] else state["dev_last"]}
+    return TrainResult(output_dir, model_dir, state["global_step"], time.perf_counter() - start_time, state["pairs_seen"], logs, resumed_from,
+                       dev_summary, selected_step, tuple(warnings))
 
 
 def _finish_lasr(config: LiraConfig, model: ArcaEncoder, joint: JointLasr | None, head: LasrHead | None, progress: bool) -> LasrHead:

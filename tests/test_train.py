@@ -34,6 +34,7 @@ def tiny_config(tiny_models, pairs_file, out_dir, **train) -> LiraConfig:
     cfg.train.max_steps = 6
     cfg.train.checkpoint_every = 2
     cfg.train.log_every = 1
+    cfg.train.dev_eval = False  # tests/test_dev_eval.py covers it, on tiny dev files
     for key, value in train.items():
         setattr(cfg.train, key, value)
     return cfg

@@ -18,18 +18,21 @@ from typing import Any, Sequence
 
 import torch
 
-from lira.arca.agents.transformer import st_tokenize
-from lira.arca.model import move_to_device
-
 
 class TeacherAnchorCache:
     """``cache(ids, texts, device)`` -> the teacher's float32 vectors for those English sentences.
 
     ``ids`` index the distinct English sentences (0..n_english-1); ``texts`` are the sentences
-    themselves (used only for ids not cached yet).
+    themselves (used only for ids not cached yet). ``teacher`` is anything with
+    ``embed_english(texts, device)`` (:mod:`lira.arca.teacher`); a plain SentenceTransformer is
+    wrapped as a :class:`~lira.arca.teacher.SentenceTransformerTeacher`.
     """
 
     def __init__(self, teacher: Any, n_english: int) -> None:
+        if not hasattr(teacher, "embed_english"):
+            from lira.arca.teacher import SentenceTransformerTeacher
+
+            teacher = SentenceTransformerTeacher(teacher)
         self.teacher = teacher
         self.n_english = int(n_english)
         self.vectors: torch.Tensor | None = None  # allocated at the first batch, when the width is known
@@ -48,8 +51,7 @@ class TeacherAnchorCache:
             if not self.filled[i]:
                 missing.setdefault(i, text)
         if missing:
-            features = move_to_device(st_tokenize(self.teacher, list(missing.values())), torch.device(device))
-            out = self.teacher(features)["sentence_embedding"].float().cpu()
+            out = self.teacher.embed_english(list(missing.values()), device).float().cpu()
             if self.vectors is None:
                 self.vectors = torch.zeros(self.n_english, out.size(1), dtype=torch.float32)
             rows = torch.tensor(list(missing), dtype=torch.long)

@@ -68,6 +68,9 @@ class BitextRetrievalEvaluator(Evaluator):
     def __call__(self, encoder: Encoder, target_encoder: Encoder | None = None, show_progress_bar: bool = False) -> dict[str, float]:
         target_encoder = target_encoder or encoder
         metrics: dict[str, float] = {}
+        # Per-item correctness of the last call, {(lang, direction): bool array over the de-duplicated
+        # queries}: what a paired bootstrap over test items (lira.eval.significance) resamples.
+        self.last_hits: dict[tuple[str, str], np.ndarray] = {}
         for lang, items in self.by_lang.items():
             texts = sorted({t for _, t in items})
             english = sorted({e for e, _ in items})
@@ -82,7 +85,9 @@ class BitextRetrievalEvaluator(Evaluator):
             e = target_encoder.encode(english, lang="en", batch_size=self.batch_size, show_progress_bar=show_progress_bar)
             sim = np.asarray(x, dtype=np.float32) @ np.asarray(e, dtype=np.float32).T
             for direction, s, gold in (("x2en", sim, x_gold), ("en2x", sim.T, e_gold)):
-                for metric, value in rank_metrics(retrieval_ranks(s, gold), self.k).items():
+                ranks = retrieval_ranks(s, gold)
+                self.last_hits[(lang, direction)] = ranks == 1
+                for metric, value in rank_metrics(ranks, self.k).items():
                     metrics[f"{lang}/{direction}/{metric}"] = value
             metrics[f"{lang}/n"] = float(len(items))
         for direction in ("x2en", "en2x"):

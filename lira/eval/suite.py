@@ -55,7 +55,7 @@ import yaml
 from rich.console import Console
 from tqdm.auto import tqdm
 
-from lira.config import ConfigError, LiraConfig, _from_dict
+from lira.config import ENGLISH_TEACHER, ConfigError, LiraConfig, _from_dict
 from lira.data.noise import apply_noise
 
 TASKS = ("bitext", "products", "sts", "reasoning")
@@ -106,7 +106,12 @@ VARIANTS = ("geometry_correlation",)
 
 
 def _default_lira() -> LiraConfig:
+    """The suite studies the recipe it was written for and its committed report measured: the
+    separate MiniLM teacher and three agents (LiRA's default before the generalization study, which
+    anchors to the student itself with the transformer alone; see docs/GENERALIZATION.md)."""
     config = LiraConfig()
+    config.model.teacher = ENGLISH_TEACHER
+    config.model.agents = ["transformer", "char_ngram", "romanized"]
     config.model.trainable_top_layers = 2
     config.train.max_steps = 150
     config.train.batch_size = 32
@@ -404,6 +409,7 @@ def run_config(suite: SuiteConfig, spec: SystemSpec, seed: int) -> LiraConfig:
     # Under the config's fingerprint: a changed study trains afresh instead of reusing stale models.
     config.train.output_dir = str(Path(suite.work_dir) / "runs" / suite.fingerprint() / f"{spec.run}-seed{seed}")
     config.lasr.enabled = False  # the suite trains heads itself, on cached embeddings
+    config.train.dev_eval = False  # it scores every system itself, on its own slices
     if config.data.subset_seed is None:
         config.data.subset_seed = suite.data_seed  # every seed trains on the same pairs, in its own order
     return config
@@ -416,9 +422,9 @@ class SuiteResult:
 
 
 def run_suite(suite: SuiteConfig, *, console: Console | None = None, progress: bool = True) -> SuiteResult:
-    from lira.arca.model import ArcaEncoder, SentenceTransformerEncoder
+    from lira.arca.model import ArcaEncoder
+    from lira.arca.teacher import load_teacher
     from lira.eval.base import CachingEncoder
-    from lira.models.loading import load_sentence_transformer
     from lira.models.prefix_cache import FrozenPrefixCache
     from lira.train import CHECKPOINT_DIR, train_arca, training_pairs
 
@@ -490,7 +496,7 @@ def run_suite(suite: SuiteConfig, *, console: Console | None = None, progress: b
         bar.set_description(f"suite: scoring {key[0]}" + (f" seed {key[1]}" if key[1] >= 0 else ""))
         t0 = time.perf_counter()
         if spec0.kind == "teacher":
-            model: Any = SentenceTransformerEncoder(load_sentence_transformer(suite.lira.model.teacher))
+            model: Any = load_teacher(suite.lira.model).encoder()
         elif spec0.kind == "student":
             model = ArcaEncoder.from_student(suite.lira.model.student, suite.lira.model)
         else:

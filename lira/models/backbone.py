@@ -304,6 +304,10 @@ def projection_dim(config: "ModelConfig", student_dim: int, backbone_config: Any
         return int(config.projection_dim) if config.projection_dim != student_dim else None
     if not is_decoder_config(backbone_config):
         return None  # encoders keep their own width unless asked (the behaviour before LLM students)
+    from lira.config import SELF_TEACHER
+
+    if config.teacher == SELF_TEACHER:
+        return None  # anchored to its own space: nothing to project to
     target = teacher_dimension(config.teacher)
     return target if target != student_dim else None
 

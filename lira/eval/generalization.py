@@ -1,0 +1,293 @@
+"""Does Arca make the student better *off* its training domain? The ablation study behind the default.
+
+``lira eval generalization`` trains every system of :data:`SYSTEMS` from the same student on the
+same data at the demo budget (and the systems of ``large_budget_systems`` at a larger one), and
+scores each on
+
+* the dev sets (:mod:`lira.eval.dev`): the Firefox dev split (in domain) and the dev split of the
+  catalogs of other software projects (out of domain), before the first step, at every checkpoint
+  and at the end (the curves show where in-domain and out-of-domain accuracy part);
+* the Tatoeba test set (:mod:`lira.eval.tatoeba`), reported only: no choice is read off it.
+
+Choices (what the default keeps) are read off the **dev score** of each system's *last* step
+(the mean of in-domain and out-of-domain accuracy@1, both directions); each system's Tatoeba row is
+its last-step model too, so a system is not helped by dev-based checkpoint selection here. Paired
+bootstrap over Tatoeba items (``lira.eval.significance``) says whether a difference to the default
+is more than test-sample noise.
+
+Every system freezes the same lower layers, so the hidden states there are computed once for
+every text of the study and shared (``lira.models.prefix_cache``): numbers agree with plain
+training up to float rounding and the frozen layers' dropout, about 3x sooner on a CPU. Systems
+that change the trainable depth train without it.
+
+Resumable: each system's result is kept as JSON under ``work_dir/results/<fingerprint>``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from rich.console import Console
+
+from lira.config import ENGLISH_TEACHER, ConfigError, LiraConfig, _from_dict
+
+ALL_AGENTS = ["transformer", "char_ngram", "romanized"]
+CONTRASTIVE_ONLY = {"arca.anchor_weight": 0.0, "arca.anchor_english_weight": 0.0, "arca.geometry_weight": 0.0, "arca.contrastive_weight": 1.0}
+KD_MSE = {"model.teacher": ENGLISH_TEACHER, "arca.contrastive_weight": 0.0, "arca.geometry_weight": 0.0}
+MIXED_DATA = "firefox+gettext"
+"""``data.train`` placeholder of the data-mix system: the Firefox and the other catalogs' train splits."""
+
+
+@dataclass(frozen=True)
+class StudySystem:
+    name: str
+    label: str
+    group: str
+    """default, teacher, terms, agents, depth, optimisation, data or peer."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """Dotted LiraConfig overrides on top of the study's base config (which is LiRA's default)."""
+
+
+SYSTEMS: dict[str, StudySystem] = {
+    s.name: s
+    for s in [
+        StudySystem("default", "Arca default (self anchor, transformer, anchor + contrastive + geometry)", "default"),
+        # -- the teacher: a separate English model instead of the self anchor; none is the contrastive peer
+        StudySystem("teacher_minilm", "teacher: MiniLM (separate English model)", "teacher", {"model.teacher": ENGLISH_TEACHER}),
+        StudySystem("teacher_minilm_agents", "old default: MiniLM teacher, 3 agents", "teacher", {"model.teacher": ENGLISH_TEACHER, "model.agents": ALL_AGENTS}),
+        # -- each loss term removed, and alone
+        StudySystem("minus_anchor", "− anchor (both anchor terms)", "terms", {"arca.anchor_weight": 0.0}),
+        StudySystem("minus_anchor_english", "− English anchor term", "terms", {"arca.anchor_english_weight": 0.0}),
+        StudySystem("minus_contrastive", "− contrastive", "terms", {"arca.contrastive_weight": 0.0}),
+        StudySystem("minus_geometry", "− geometry", "terms", {"arca.geometry_weight": 0.0}),
+        StudySystem("only_anchor", "anchor alone (KD-MSE to the self anchor)", "terms", {"arca.contrastive_weight": 0.0, "arca.geometry_weight": 0.0}),
+        StudySystem("only_geometry", "geometry alone", "terms", {"arca.anchor_weight": 0.0, "arca.contrastive_weight": 0.0}),
+        # -- agents and the gate
+        StudySystem("plus_char_ngram", "+ character n-gram agent", "agents", {"model.agents": ["transformer", "char_ngram"]}),
+        StudySystem("plus_romanized", "+ romanised agent", "agents", {"model.agents": ["transformer", "romanized"]}),
+        StudySystem("plus_agents", "+ both agents, language-aware gate", "agents", {"model.agents": ALL_AGENTS}),
+        StudySystem("plus_agents_no_language", "+ both agents, gate without language", "agents", {"model.agents": ALL_AGENTS, "model.language_aware_fusion": False}),
+        # -- depth and optimisation
+        StudySystem("depth_2", "top 2 layers trained", "depth", {"model.trainable_top_layers": 2}),
+        StudySystem("depth_8", "top 8 layers trained", "depth", {"model.trainable_top_layers": 8}),
+        StudySystem("lr_2e-5", "learning rate 2e-5", "optimisation", {"train.learning_rate": 2e-5}),
+        StudySystem("lr_1e-4", "learning rate 1e-4", "optimisation", {"train.learning_rate": 1e-4}),
+        # -- data mix
+        StudySystem("data_plus_gettext", "data: Firefox + other projects' catalogs (train splits)", "data", {"data.train": MIXED_DATA}),
+        # -- peers at the same budget
+        StudySystem("peer_kd_mse", "KD-MSE peer (Reimers & Gurevych: MiniLM teacher, MSE only)", "peer", KD_MSE),
+        StudySystem("peer_contrastive", "contrastive-only peer (in-batch translation ranking, as LaBSE)", "peer", CONTRASTIVE_ONLY),
+    ]
+}
+
+
+def _base_config() -> LiraConfig:
+    """LiRA's default recipe at the demo's budget (``lira.pipeline.demo_config``)."""
+    from lira.pipeline import demo_config
+
+    config = demo_config()
+    config.train.select_best = False  # the study scores each system's last step
+    return config
+
+
+@dataclass
+class GeneralizationConfig:
+    name: str = "generalization"
+    out_dir: str = "reports/generalization"
+    work_dir: str = "runs/generalization"
+    systems: list[str] = field(default_factory=lambda: list(SYSTEMS))
+    large_budget_steps: int = 1000
+    large_budget_systems: list[str] = field(default_factory=lambda: ["default", "peer_kd_mse", "peer_contrastive"])
+    dev_every: int = 50
+    """Dev evaluation (and checkpoint) interval of the study's runs, for the curves."""
+    bootstrap_samples: int = 2000
+    prefix_cache: bool = True
+    lira: LiraConfig = field(default_factory=_base_config)
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in [*self.systems, *self.large_budget_systems] if s not in SYSTEMS]
+        if unknown:
+            raise ConfigError(f"generalization.systems: unknown system(s) {unknown}; known: {', '.join(SYSTEMS)}")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "GeneralizationConfig":
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        lira_section = data.pop("lira", None)
+        config = _from_dict(cls, {k: v for k, v in data.items()}, str(path))
+        if lira_section:
+            dotted = {f"{section}.{key}": value for section, values in lira_section.items() for key, value in values.items()}
+            config.lira = _base_config().override(dotted)
+        return config
+
+    def fingerprint(self) -> str:
+        payload = json.dumps({"lira": self.lira.to_dict(), "dev_every": self.dev_every}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+    def runs(self) -> list[tuple[str, int]]:
+        """(system, steps) pairs: every system at the base budget, some at the large one too."""
+        base = self.lira.train.max_steps or 0
+        return [(s, base) for s in self.systems] + [(s, self.large_budget_steps) for s in self.large_budget_systems if self.large_budget_steps != base]
+
+
+def run_config(study: GeneralizationConfig, system: str, steps: int) -> LiraConfig:
+    spec = SYSTEMS[system]
+    overrides = dict(spec.overrides)
+    if overrides.get("data.train") == MIXED_DATA:
+        overrides["data.train"] = str(_mixed_training_file(study))
+    config = study.lira.override(overrides)
+    config.train.max_steps = steps
+    config.train.checkpoint_every = study.dev_every
+    config.train.output_dir = str(Path(study.work_dir) / "runs" / study.fingerprint() / f"{system}-{steps}")
+    return config
+
+
+def _mixed_training_file(study: GeneralizationConfig) -> Path:
+    """The shipped Firefox train split plus the other projects' catalogs' train split, as one file."""
+    from lira.data.pairs import load_pairs, save_pairs_jsonl
+    from lira.eval.dev import shipped_ood_dev
+
+    path = Path(study.work_dir) / "data" / "firefox+gettext.train.jsonl.gz"
+    if not path.exists():
+        pairs = load_pairs(None, split="train") + load_pairs(str(shipped_ood_dev()), split="train")
+        save_pairs_jsonl(pairs, path)
+    return path
+
+
+def gate_weights_by_language(model: Any, pairs: list[Any], batch_size: int = 128) -> dict[str, list[float]]:
+    """Mean gate weight of each agent per language, over the low-resource sides of ``pairs``."""
+    import torch
+
+    from lira.arca.model import move_to_device
+
+    by_lang: dict[str, list[str]] = {}
+    for p in pairs:
+        by_lang.setdefault(p.lang, []).append(p.text)
+    out: dict[str, list[float]] = {}
+    model.eval()
+    with torch.inference_mode():
+        for lang, texts in sorted(by_lang.items()):
+            rows = []
+            for start in range(0, len(texts), batch_size):
+                batch = model.prepare(texts[start : start + batch_size], [lang] * len(texts[start : start + batch_size]))
+                rows.append(model.gate_weights(move_to_device(batch, model.device)).float().cpu())
+            out[lang] = torch.cat(rows).mean(0).tolist()
+    return out
+
+
+def run_generalization(study: GeneralizationConfig, *, console: Console | None = None, progress: bool = True) -> Path:
+    from lira.arca.model import ArcaEncoder
+    from lira.eval.base import CachingEncoder
+    from lira.eval.dev import DevEvaluator
+    from lira.eval.tatoeba import TatoebaEvaluator, load_tatoeba
+    from lira.models.prefix_cache import FrozenPrefixCache
+    from lira.train import CHECKPOINT_DIR, DEV_METRICS_FILE, METRICS_FILE, train_arca, training_pairs
+
+    console = console or Console()
+    start = time.perf_counter()
+    results_dir = Path(study.work_dir) / "results" / study.fingerprint()
+    results_dir.mkdir(parents=True, exist_ok=True)
+    tatoeba = TatoebaEvaluator(batch_size=study.lira.eval.batch_size)
+    tatoeba_pairs = load_tatoeba()
+    runs = study.runs()
+    todo = [(s, n) for s, n in runs if not (results_dir / f"{s}-{n}.json").exists()]
+    console.rule(f"[bold]LiRA generalization study: {len(runs)} runs ({len(todo)} to do)")
+
+    base_depth = study.lira.model.trainable_top_layers
+    cache = None
+    cached_runs = [(s, n) for s, n in todo if run_config(study, s, n).model.trainable_top_layers == base_depth]
+    if study.prefix_cache and cached_runs:
+        t0 = time.perf_counter()
+        student = ArcaEncoder.from_student(study.lira.model.student, study.lira.model)
+        cache = FrozenPrefixCache.for_model(student)
+        texts: set[str] = set(DevEvaluator.from_config(study.lira).texts())
+        texts.update(t for p in tatoeba_pairs for t in (p.en, p.text))
+        sections = {json.dumps(dataclasses.asdict(run_config(study, s, n).data), sort_keys=True): run_config(study, s, n) for s, n in cached_runs}
+        for config in sections.values():
+            texts.update(t for p in training_pairs(config) for t in (p.en, p.text))
+        cache.fill(student, sorted(texts), batch_size=study.lira.eval.batch_size, progress=progress)
+        del student
+        console.print(f"frozen-prefix cache: {len(cache)} texts in {time.perf_counter() - t0:.0f} s")
+
+    for system, steps in todo:
+        config = run_config(study, system, steps)
+        use_cache = cache if config.model.trainable_top_layers == base_depth else None
+        console.print(f"[bold]{system}[/] ({steps} steps): {SYSTEMS[system].overrides or 'the default'}")
+        t0 = time.perf_counter()
+        trained = train_arca(config, progress=progress, prefix_cache=use_cache, resume=True)
+        train_s = time.perf_counter() - t0
+        model = ArcaEncoder.load(trained.model_dir)
+        attach = use_cache.attached(model) if use_cache is not None else contextlib.nullcontext()
+        with attach:
+            scores = tatoeba(CachingEncoder(model))
+            gates = gate_weights_by_language(model, tatoeba_pairs) if len(model.agents) > 1 else None
+        out_dir = Path(config.train.output_dir)
+        result = {
+            "system": system,
+            "steps": steps,
+            "train_seconds": train_s,
+            "dev": trained.dev,
+            "dev_curve": [json.loads(line) for line in (out_dir / DEV_METRICS_FILE).read_text(encoding="utf-8").splitlines() if line],
+            "loss_curve": [json.loads(line) for line in (out_dir / METRICS_FILE).read_text(encoding="utf-8").splitlines() if line],
+            "tatoeba": scores,
+            "tatoeba_hits": {f"{lang}/{d}": hits.tolist() for (lang, d), hits in tatoeba.last_hits.items()},
+            "gate_weights": gates,
+            "agents": list(config.model.agents),
+        }
+        tmp = results_dir / f"{system}-{steps}.json.tmp"
+        tmp.write_text(json.dumps(result) + "\n", encoding="utf-8")
+        tmp.replace(results_dir / f"{system}-{steps}.json")
+        shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
+        del model
+        console.print(f"  dev score {scores_line(result)}; {train_s / 60:.1f} min")
+
+    untrained = _untrained_scores(study, cache, tatoeba, results_dir)
+    payload = {
+        "study": {**{k: v for k, v in dataclasses.asdict(study).items() if k != "lira"}, "lira": study.lira.to_dict()},
+        "systems": {name: {"label": s.label, "group": s.group, "overrides": s.overrides} for name, s in SYSTEMS.items() if name in study.systems},
+        "untrained": untrained,
+        "runs": {f"{s}-{n}": json.loads((results_dir / f"{s}-{n}.json").read_text(encoding="utf-8")) for s, n in runs},
+        "seconds": time.perf_counter() - start,
+    }
+    out = Path(study.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    from lira.eval.generalization_report import render_generalization
+
+    render_generalization(out, bootstrap_samples=study.bootstrap_samples)
+    console.print(f"wrote {out / 'results.md'} and {out / 'curves.png'} in {(time.perf_counter() - start) / 60:.1f} min")
+    return out
+
+
+def scores_line(result: dict[str, Any]) -> str:
+    dev = result["dev"]["end"]
+    t = result["tatoeba"]
+    return f"{dev['dev_score']:.4f} (start {result['dev']['start']['dev_score']:.4f}); Tatoeba x->en {t['mean/x2en/acc@1']:.3f} en->x {t['mean/en2x/acc@1']:.3f}"
+
+
+def _untrained_scores(study: GeneralizationConfig, cache: Any, tatoeba: Any, results_dir: Path) -> dict[str, Any]:
+    """The untrained student on the dev sets and Tatoeba (the reference every system is compared with)."""
+    path = results_dir / "untrained.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    from lira.arca.model import ArcaEncoder
+    from lira.eval.base import CachingEncoder
+    from lira.eval.dev import DevEvaluator
+
+    student = ArcaEncoder.from_student(study.lira.model.student, study.lira.model)
+    attach = cache.attached(student) if cache is not None else contextlib.nullcontext()
+    with attach:
+        encoder = CachingEncoder(student)
+        result = {"dev": DevEvaluator.from_config(study.lira)(encoder), "tatoeba": tatoeba(encoder)}
+        result["tatoeba_hits"] = {f"{lang}/{d}": hits.tolist() for (lang, d), hits in tatoeba.last_hits.items()}
+    path.write_text(json.dumps(result) + "\n", encoding="utf-8")
+    return result

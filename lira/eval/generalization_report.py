@@ -1,0 +1,189 @@
+"""Markdown report and plots of ``lira eval generalization`` (redrawn from ``results.json`` alone)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from lira.eval.significance import paired_bootstrap
+from lira.eval.tatoeba import REFERENCES, TATOEBA_LANGUAGES, reference_mean
+
+CURVE_SYSTEMS = ("default", "teacher_minilm_agents", "peer_kd_mse", "peer_contrastive")
+
+
+def _dev_means(dev: dict[str, float], name: str) -> float:
+    return (dev[f"{name}/mean/x2en/acc@1"] + dev[f"{name}/mean/en2x/acc@1"]) / 2
+
+
+def _hits(result: dict[str, Any]) -> dict[str, list[float]]:
+    return {key: [float(h) for h in hits] for key, hits in result["tatoeba_hits"].items()}
+
+
+def run_row(name: str, label: str, result: dict[str, Any], untrained: dict[str, Any], reference: dict[str, Any] | None, samples: int) -> dict[str, Any]:
+    dev, t = result["dev"]["end"] if "end" in result.get("dev", {}) else result["dev"], result["tatoeba"]
+    row = {
+        "system": name,
+        "label": label,
+        "dev_in": _dev_means(dev, "in_domain"),
+        "dev_ood": _dev_means(dev, "out_of_domain"),
+        "dev_score": dev["dev_score"],
+        "tatoeba_x2en": t["mean/x2en/acc@1"],
+        "tatoeba_en2x": t["mean/en2x/acc@1"],
+    }
+    row["d_x2en"] = row["tatoeba_x2en"] - untrained["tatoeba"]["mean/x2en/acc@1"]
+    row["d_en2x"] = row["tatoeba_en2x"] - untrained["tatoeba"]["mean/en2x/acc@1"]
+    row["worst_language_delta"] = min(
+        t[f"{lang}/{d}/acc@1"] - untrained["tatoeba"][f"{lang}/{d}/acc@1"] for lang in TATOEBA_LANGUAGES for d in ("x2en", "en2x")
+    )
+    if reference is not None and reference is not result:
+        test = paired_bootstrap(_hits(reference), _hits(result), samples=samples)
+        row["vs_default"] = {"delta": test.delta, "low": test.low, "high": test.high, "p": test.p_value, "verdict": test.verdict()}
+    return row
+
+
+def render_generalization(out_dir: str | Path, bootstrap_samples: int = 2000) -> Path:
+    out = Path(out_dir)
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    runs, systems, untrained = payload["runs"], payload["systems"], payload["untrained"]
+    base_steps = payload["study"]["lira"]["train"]["max_steps"]
+    large_steps = payload["study"]["large_budget_steps"]
+    reference = runs.get(f"default-{base_steps}")
+    untrained_row = {
+        "system": "untrained", "label": "untrained student (multilingual-e5-small)",
+        "dev_in": _dev_means(untrained["dev"], "in_domain"), "dev_ood": _dev_means(untrained["dev"], "out_of_domain"), "dev_score": untrained["dev"]["dev_score"],
+        "tatoeba_x2en": untrained["tatoeba"]["mean/x2en/acc@1"], "tatoeba_en2x": untrained["tatoeba"]["mean/en2x/acc@1"],
+        "d_x2en": 0.0, "d_en2x": 0.0, "worst_language_delta": 0.0,
+    }
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for key, result in runs.items():
+        name, steps = result["system"], result["steps"]
+        ref = reference if steps == base_steps else runs.get(f"default-{steps}")
+        rows.setdefault(str(steps), []).append(run_row(name, systems.get(name, {}).get("label", name), result, untrained, ref, bootstrap_samples))
+    summary = {"untrained": untrained_row, "rows": rows, "parts": parts_verdicts(rows.get(str(base_steps), []))}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "results.md").write_text(markdown(payload, summary, base_steps, large_steps), encoding="utf-8")
+    plot_curves(payload, out / "curves.png")
+    return out / "results.md"
+
+
+def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For each part of Arca: does the dev score (the choice criterion) say it earns its place?
+
+    A part in the default earns it when removing it lowers the dev score; a part outside the
+    default would earn it when adding it raises the dev score."""
+    by_name = {r["system"]: r for r in rows}
+    default = by_name.get("default")
+    if default is None:
+        return []
+    checks = [
+        ("anchor term", "minus_anchor", True), ("English anchor term", "minus_anchor_english", True),
+        ("contrastive term", "minus_contrastive", True), ("geometry term", "minus_geometry", True),
+        ("self anchor (vs MiniLM teacher)", "teacher_minilm", True),
+        ("character n-gram agent", "plus_char_ngram", False), ("romanised agent", "plus_romanized", False),
+        ("both agents + language-aware gate", "plus_agents", False),
+    ]
+    out = []
+    for part, system, in_default in checks:
+        if system not in by_name:
+            continue
+        delta = default["dev_score"] - by_name[system]["dev_score"]  # > 0: the default is better on dev
+        earns = delta > 0 if in_default else delta < 0
+        out.append({"part": part, "system": system, "in_default": in_default, "dev_gain": delta if in_default else -delta, "earns_its_place": earns})
+    return out
+
+
+def _fmt(x: float | None, sign: bool = False) -> str:
+    if x is None:
+        return ""
+    return f"{x:+.3f}" if sign else f"{x:.3f}"
+
+
+def markdown(payload: dict[str, Any], summary: dict[str, Any], base_steps: int, large_steps: int) -> str:
+    lira = payload["study"]["lira"]
+    lines = [
+        "# Generalization study: does Arca help off its training domain?",
+        "",
+        f"Written by `lira eval generalization` ({payload['seconds'] / 60:.0f} min on the machine that ran it). Every system is trained from "
+        f"multilingual-e5-small on the shipped Firefox pairs (7 languages), batch {lira['train']['batch_size']}, top "
+        f"{lira['model']['trainable_top_layers']} layers, learning rate {lira['train']['learning_rate']:g}, seed {lira['train']['seed']}, "
+        f"and differs from the default only in what its row names. **Choices are read off the dev score** (mean of in-domain Firefox dev and "
+        "out-of-domain dev of other projects' catalogs, accuracy@1 both ways); Tatoeba is the test set, reported and never chosen on. "
+        "Scores are each run's last step. `vs default`: paired bootstrap over Tatoeba items (7 languages x 2 directions, "
+        f"{payload['study']['bootstrap_samples']} resamples): Δ Tatoeba accuracy@1 of the row minus the default, its 95% interval and p.",
+        "",
+    ]
+    for steps in sorted(summary["rows"], key=int):
+        rows = summary["rows"][steps]
+        lines += [f"## {steps} steps", "", "| system | dev in-domain | dev out-of-domain | dev score | Tatoeba x→en | Tatoeba en→x | Δ x→en vs untrained | Δ en→x vs untrained | worst language Δ | vs default (Δ [95% CI], p) |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        u = summary["untrained"]
+        lines.append(f"| {u['label']} | {_fmt(u['dev_in'])} | {_fmt(u['dev_ood'])} | {_fmt(u['dev_score'])} | {_fmt(u['tatoeba_x2en'])} | {_fmt(u['tatoeba_en2x'])} | | | | |")
+        for r in rows:
+            vs = r.get("vs_default")
+            cell = f"{vs['delta']:+.3f} [{vs['low']:+.3f}, {vs['high']:+.3f}], p={vs['p']:.3f}: {vs['verdict']}" if vs else "(reference)"
+            name = f"**{r['label']}**" if r["system"] == "default" else r["label"]
+            lines.append(
+                f"| {name} | {_fmt(r['dev_in'])} | {_fmt(r['dev_ood'])} | {_fmt(r['dev_score'])} | {_fmt(r['tatoeba_x2en'])} | {_fmt(r['tatoeba_en2x'])} | "
+                f"{_fmt(r['d_x2en'], True)} | {_fmt(r['d_en2x'], True)} | {_fmt(r['worst_language_delta'], True)} | {cell} |"
+            )
+        lines.append("")
+    parts = summary["parts"]
+    if parts:
+        lines += [f"## Which parts earn their place ({base_steps} steps, dev score)", "", "| part | in the default | dev-score gain from the part | verdict |", "|---|---|---:|---|"]
+        for p in parts:
+            verdict = "earns its place" if p["earns_its_place"] else "no gain: off by default" if not p["in_default"] else "no gain on dev"
+            lines.append(f"| {p['part']} | {'yes' if p['in_default'] else 'no'} | {p['dev_gain']:+.4f} | {verdict} |")
+        lines.append("")
+    gates = {k: v for k, v in payload["runs"].items() if v.get("gate_weights")}
+    if gates:
+        lines += ["## Gate weights per language (mean over the Tatoeba sentences of each language)", "", "| run | agents | " + " | ".join(TATOEBA_LANGUAGES) + " |", "|---|---|" + "---|" * len(TATOEBA_LANGUAGES)]
+        for key, result in gates.items():
+            cells = [" / ".join(f"{w:.2f}" for w in result["gate_weights"].get(lang, [])) for lang in TATOEBA_LANGUAGES]
+            lines.append(f"| {key} | {' / '.join(result['agents'])} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["## Tatoeba per language (x→en / en→x accuracy@1)", "", "| system | " + " | ".join(TATOEBA_LANGUAGES) + " | mean |", "|---|" + "---:|" * (len(TATOEBA_LANGUAGES) + 1)]
+
+    def tatoeba_cells(t: dict[str, float]) -> str:
+        cells = [f"{t[f'{lang}/x2en/acc@1']:.3f} / {t[f'{lang}/en2x/acc@1']:.3f}" for lang in TATOEBA_LANGUAGES]
+        return " | ".join(cells) + f" | {t['mean/x2en/acc@1']:.3f} / {t['mean/en2x/acc@1']:.3f}"
+
+    lines.append(f"| untrained student | {tatoeba_cells(payload['untrained']['tatoeba'])} |")
+    for key, result in payload["runs"].items():
+        if result["system"] in ("default", "teacher_minilm_agents", "peer_kd_mse", "peer_contrastive"):
+            lines.append(f"| {payload['systems'].get(result['system'], {}).get('label', result['system'])}, {result['steps']} steps | {tatoeba_cells(result['tatoeba'])} |")
+    for name, ref in REFERENCES.items():
+        lines.append(f"| {name} (published, x→en) | " + " | ".join(f"{ref[lang] / 100:.3f}" for lang in TATOEBA_LANGUAGES) + f" | {reference_mean(name, TATOEBA_LANGUAGES):.3f} |")
+    lines += ["", "![dev accuracy over training steps](curves.png)", ""]
+    return "\n".join(lines)
+
+
+def plot_curves(payload: dict[str, Any], path: Path) -> Path:
+    """In-domain vs out-of-domain dev accuracy (mean of both directions) over training steps."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = payload["runs"]
+    longest = {}
+    for result in runs.values():
+        if result["system"] in CURVE_SYSTEMS and result["steps"] >= longest.get(result["system"], {"steps": -1})["steps"]:
+            longest[result["system"]] = result
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=False)
+    for ax, name, title in ((axes[0], "in_domain", "in-domain dev (Firefox)"), (axes[1], "out_of_domain", "out-of-domain dev (other projects)")):
+        for system in CURVE_SYSTEMS:
+            result = longest.get(system)
+            if result is None:
+                continue
+            steps = [r["step"] for r in result["dev_curve"]]
+            ax.plot(steps, [_dev_means(r, name) for r in result["dev_curve"]], marker="o", ms=3, label=payload["systems"].get(system, {}).get("label", system)[:48])
+        ax.axhline(_dev_means(payload["untrained"]["dev"], name), color="grey", ls="--", lw=1, label="untrained student")
+        ax.set_title(title)
+        ax.set_xlabel("step")
+        ax.set_ylabel("accuracy@1 (mean of x→en, en→x)")
+    axes[1].legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

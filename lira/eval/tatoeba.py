@@ -1,0 +1,96 @@
+"""The Tatoeba bitext test set (Artetxe & Schwenk 2019; MTEB's ``Tatoeba`` task) for LiRA's 7 core
+languages, shipped in ``lira/resources/tatoeba`` with its CC-BY 2.0 FR attribution (``SOURCE.md``).
+
+It is LiRA's standard *test* set: general-domain conversational sentences that no LiRA training
+source resembles, so it shows whether anchoring on software strings made the student better or
+worse at cross-lingual alignment in general. Report on it; never train or choose on it (choices
+are made on the dev splits, see ``lira.eval.dev``).
+
+Scoring is :class:`~lira.eval.bitext.BitextRetrievalEvaluator`'s: accuracy@1 in both directions,
+each side de-duplicated and every paired candidate counted as gold. Evaluation input is read
+without the training length filter (one Malay line is 1,032 characters).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from lira.data.pairs import ParallelPair, load_pairs
+from lira.eval.bitext import BitextRetrievalEvaluator
+from lira.paths import resources_dir
+
+TATOEBA_LANGUAGES: tuple[str, ...] = ("th", "vi", "id", "ms", "fil", "ur", "bn")
+EVAL_MAX_CHARS = 100_000
+"""No training filter on evaluation input: only a guard against a file that is not line-based."""
+
+REFERENCES: dict[str, dict[str, float]] = {
+    # x -> en accuracy (%), MTEB results repository, as in resources/tatoeba/SOURCE.md.
+    "LaBSE": {"th": 97.1, "vi": 97.9, "id": 95.0, "ms": 96.6, "fil": 96.9, "ur": 94.7, "bn": 91.1},
+    "multilingual-e5-small": {"th": 93.1, "vi": 91.3, "id": 90.4, "ms": 93.2, "fil": 81.3, "ur": 88.2, "bn": 85.5},
+    "multilingual-e5-large": {"th": 96.5, "vi": 97.7, "id": 94.3, "ms": 95.7, "fil": 93.7, "ur": 91.6, "bn": 86.7},
+}
+"""Published rows (x -> en accuracy, %). MTEB's headline score for this task is F1, a few points under accuracy."""
+
+
+def tatoeba_dir() -> Path:
+    return resources_dir() / "tatoeba"
+
+
+def load_tatoeba(languages: Iterable[str] | None = None) -> list[ParallelPair]:
+    """The shipped Tatoeba pairs (``en<TAB>text`` files, one per language), in file order."""
+    wanted = list(languages) if languages is not None else list(TATOEBA_LANGUAGES)
+    unknown = sorted(set(wanted) - set(TATOEBA_LANGUAGES))
+    if unknown:
+        raise ValueError(f"Tatoeba is shipped for {', '.join(TATOEBA_LANGUAGES)}; not for {', '.join(unknown)}")
+    pairs: list[ParallelPair] = []
+    for lang in wanted:
+        pairs += load_pairs(tatoeba_dir() / f"{lang}.tsv", lang=lang, max_chars=EVAL_MAX_CHARS)
+    return pairs
+
+
+class TatoebaEvaluator(BitextRetrievalEvaluator):
+    """Bitext retrieval on the shipped Tatoeba test set; metrics as ``BitextRetrievalEvaluator``'s."""
+
+    name = "tatoeba"
+
+    def __init__(self, languages: Iterable[str] | None = None, batch_size: int = 128) -> None:
+        super().__init__(((p.en, p.text, p.lang) for p in load_tatoeba(languages)), batch_size=batch_size)
+
+
+def reference_mean(name: str, languages: Iterable[str]) -> float:
+    values = [REFERENCES[name][lang] / 100 for lang in languages]
+    return sum(values) / len(values)
+
+
+def tatoeba_rows(results: dict[str, dict[str, float]], languages: Iterable[str]) -> list[dict[str, Any]]:
+    """Table rows (one per system, then the published references) with per-language x->en and
+    en->x accuracy@1 and their means; references have x->en only."""
+    languages = list(languages)
+    rows: list[dict[str, Any]] = []
+    for system, metrics in results.items():
+        row: dict[str, Any] = {"system": system}
+        for direction in ("x2en", "en2x"):
+            for lang in languages:
+                row[f"{lang}/{direction}"] = metrics[f"{lang}/{direction}/acc@1"]
+            row[f"mean/{direction}"] = sum(row[f"{lang}/{direction}"] for lang in languages) / len(languages)
+        rows.append(row)
+    for name, ref in REFERENCES.items():
+        row = {"system": f"{name} (published)", **{f"{lang}/x2en": ref[lang] / 100 for lang in languages}}
+        row["mean/x2en"] = reference_mean(name, languages)
+        rows.append(row)
+    return rows
+
+
+def tatoeba_markdown(results: dict[str, dict[str, float]], languages: Iterable[str] = TATOEBA_LANGUAGES) -> str:
+    """A Markdown table: ``x→en / en→x`` accuracy@1 per language and the mean."""
+    languages = list(languages)
+    head = "| system | " + " | ".join(languages) + " | mean |"
+    lines = [head, "|---|" + "---:|" * (len(languages) + 1)]
+    for row in tatoeba_rows(results, languages):
+        cells = []
+        for key in [*languages, "mean"]:
+            x2en, en2x = row.get(f"{key}/x2en"), row.get(f"{key}/en2x")
+            cells.append(f"{x2en:.3f}" if en2x is None else f"{x2en:.3f} / {en2x:.3f}")
+        lines.append(f"| {row['system']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

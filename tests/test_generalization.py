@@ -1,0 +1,72 @@
+"""The generalization study end to end on tiny models: runs, dev curves, Tatoeba, report, plot."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lira.config import ConfigError
+from lira.eval.generalization import SYSTEMS, GeneralizationConfig, run_config, run_generalization
+from lira.eval.generalization_report import parts_verdicts, render_generalization
+
+from .conftest import TINY_CORPUS
+
+
+@pytest.fixture()
+def tiny_study(tiny_models, tiny_pairs_file, tmp_path):
+    dev = tmp_path / "dev.tsv"
+    dev.write_text("".join(f"{en}\t{x}\t{lang}\n" for en, x, lang in TINY_CORPUS), encoding="utf-8")
+    study = GeneralizationConfig(
+        out_dir=str(tmp_path / "report"), work_dir=str(tmp_path / "work"), systems=["default", "minus_contrastive", "peer_contrastive"],
+        large_budget_steps=4, large_budget_systems=["default"], dev_every=2, bootstrap_samples=200,
+    )
+    lira = study.lira
+    lira.model.student = tiny_models["student"]
+    lira.model.trainable_top_layers = 1
+    lira.data.train, lira.data.dev, lira.data.ood_dev = str(tiny_pairs_file), str(dev), [str(dev)]
+    lira.data.languages = sorted({lang for *_, lang in TINY_CORPUS})
+    lira.train.max_steps, lira.train.batch_size, lira.train.learning_rate = 2, 4, 1e-3
+    return study
+
+
+def test_study_trains_scores_and_reports(tiny_study, tmp_path):
+    out = run_generalization(tiny_study, progress=False)
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert sorted(payload["runs"]) == ["default-2", "default-4", "minus_contrastive-2", "peer_contrastive-2"]
+    run = payload["runs"]["default-4"]
+    assert [r["step"] for r in run["dev_curve"]] == [0, 2, 4]
+    assert len(run["tatoeba_hits"]["th/x2en"]) == 548 and 0 <= run["tatoeba"]["mean/x2en/acc@1"] <= 1
+    md = (out / "results.md").read_text(encoding="utf-8")
+    assert "## 2 steps" in md and "## 4 steps" in md and "(reference)" in md and "p=" in md
+    assert (out / "curves.png").stat().st_size > 10_000
+    # The untrained student and the systems are trained once: a rerun reuses every stored result.
+    before = {p.name: p.stat().st_mtime for p in (tmp_path / "work" / "results").rglob("*.json")}
+    run_generalization(tiny_study, progress=False)
+    assert before == {p.name: p.stat().st_mtime for p in (tmp_path / "work" / "results").rglob("*.json")}
+    render_generalization(out, bootstrap_samples=200)  # redrawn from results.json alone
+    assert (out / "summary.json").exists()
+
+
+def test_systems_differ_from_the_default_only_in_their_overrides(tiny_study):
+    base = run_config(tiny_study, "default", 2)
+    peer = run_config(tiny_study, "peer_contrastive", 2)
+    assert (peer.arca.anchor_weight, peer.arca.geometry_weight, peer.arca.contrastive_weight) == (0.0, 0.0, 1.0)
+    assert peer.model == base.model and peer.data == base.data
+    assert run_config(tiny_study, "plus_agents", 2).model.agents == ["transformer", "char_ngram", "romanized"]
+    assert base.train.checkpoint_every == tiny_study.dev_every and not base.train.select_best
+
+
+def test_parts_verdicts_follow_the_dev_score():
+    rows = [{"system": "default", "dev_score": 0.80}, {"system": "minus_geometry", "dev_score": 0.81}, {"system": "minus_contrastive", "dev_score": 0.70},
+            {"system": "plus_agents", "dev_score": 0.75}]
+    verdicts = {v["system"]: v for v in parts_verdicts(rows)}
+    assert verdicts["minus_contrastive"]["earns_its_place"] and verdicts["minus_contrastive"]["dev_gain"] == pytest.approx(0.10)
+    assert not verdicts["minus_geometry"]["earns_its_place"]
+    assert not verdicts["plus_agents"]["earns_its_place"] and verdicts["plus_agents"]["dev_gain"] == pytest.approx(-0.05)
+
+
+def test_unknown_system_is_a_config_error():
+    with pytest.raises(ConfigError, match="unknown system"):
+        GeneralizationConfig(systems=["default", "nope"])
+    assert "default" in SYSTEMS

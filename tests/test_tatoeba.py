@@ -1,0 +1,70 @@
+"""The shipped Tatoeba test set and its evaluator."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from lira.cli import app
+from lira.eval.tatoeba import REFERENCES, TATOEBA_LANGUAGES, TatoebaEvaluator, load_tatoeba, tatoeba_dir, tatoeba_markdown
+
+COUNTS = {"th": 548, "vi": 1000, "id": 1000, "ms": 1000, "fil": 1000, "ur": 1000, "bn": 1000}
+
+
+def test_every_line_is_shipped_with_its_attribution():
+    pairs = load_tatoeba()
+    assert {lang: sum(p.lang == lang for p in pairs) for lang in TATOEBA_LANGUAGES} == COUNTS
+    assert "CC-BY 2.0 FR" in (tatoeba_dir() / "SOURCE.md").read_text(encoding="utf-8")
+    # Evaluation input is not cut by the training filter (max_chars=1000): the 1,032-character Malay line is there.
+    assert max(len(p.text) for p in pairs if p.lang == "ms") > 1000
+
+
+def test_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="not for km"):
+        load_tatoeba(["th", "km"])
+
+
+class LookupEncoder:
+    """Gives each sentence a fixed vector: a translation pair shares one unless listed in ``wrong``."""
+
+    def __init__(self, pairs, wrong=()):
+        self.vectors = {}
+        rng = np.random.default_rng(0)
+        for i, p in enumerate(pairs):
+            v = rng.normal(size=64)
+            self.vectors.setdefault(p.en, v / np.linalg.norm(v))
+            self.vectors.setdefault(p.text, self.vectors[p.en] if i not in wrong else -self.vectors[p.en])
+
+    def encode(self, sentences, **_):
+        return np.stack([self.vectors[s] for s in sentences]).astype(np.float32)
+
+
+def test_scores_match_a_hand_count():
+    pairs = load_tatoeba(["th"])
+    texts = sorted({p.text for p in pairs})
+    wrong_text = {pairs[i].text for i in range(10)}
+    # 10 Thai sentences pointed away from their English: exactly those 10 fail x->en.
+    encoder = LookupEncoder(pairs, wrong=set(range(10)))
+    metrics = TatoebaEvaluator(["th"])(encoder)
+    assert metrics["th/x2en/acc@1"] == pytest.approx(1 - len(wrong_text) / len(texts))
+    assert metrics["mean/x2en/acc@1"] == metrics["th/x2en/acc@1"]
+
+
+def test_markdown_puts_the_published_rows_beside_the_model():
+    metrics = {f"{lang}/{d}/acc@1": 0.5 for lang in TATOEBA_LANGUAGES for d in ("x2en", "en2x")}
+    md = tatoeba_markdown({"mine": metrics})
+    assert "| mine | 0.500 / 0.500 |" in md
+    assert f"| LaBSE (published) | {REFERENCES['LaBSE']['th'] / 100:.3f} |" in md
+    assert "| 0.956 |" in md  # LaBSE's published mean over the 7 languages
+
+
+def test_cli_prints_and_writes_json(tiny_models, tmp_path):
+    result = CliRunner().invoke(app, ["eval", "tatoeba", "--model", f"tiny={tiny_models['student']}", "--lang", "th", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "| tiny |" in result.output and "LaBSE (published)" in result.output
+    saved = json.loads((tmp_path / "tatoeba.json").read_text(encoding="utf-8"))
+    assert saved["languages"] == ["th"] and 0.0 <= saved["metrics"]["tiny"]["th/x2en/acc@1"] <= 1.0
+    assert saved["metrics"]["tiny"]["th/n"] == COUNTS["th"]
