@@ -126,6 +126,11 @@ def test_parse_mo_rejects_non_mo():
         ("Database `%s' selected", "Database selected"),
         ('Failed to rename "%s" to "%s".', "Failed to rename to."),
         ("%s, feels like %s", "feels like"),
+        ("field name `%.*s' must be followed by colon", "field name must be followed by colon"),
+        ("cannot open file: %m", "cannot open file:"),
+        ("Approximately %s of power (%%)", "Approximately of power (%)"),
+        ("Keyboard _model:", "Keyboard model:"),
+        ("চাবি ফলকৰ মডেল (_):", "চাবি ফলকৰ মডেল:"),
     ],
 )
 def test_normalize_gettext(raw, expected):
@@ -150,6 +155,7 @@ def test_catalog_pairs_plural_context_and_filters():
             "Already English text": "Already English text",
             "%a, %b %d at %-I:%M %p": "%a %d %b เวลา %H:%M",
             "Ignore presses within @delay milliseconds": "ละเว้นการกดภายใน @delay มิลลิวินาที",
+            "Error reading @d @i %i": "เกิดข้อผิดพลาดในการอ่าน @d @i %i",
         }
     )
     stats = Counter()
@@ -159,7 +165,7 @@ def test_catalog_pairs_plural_context_and_filters():
     assert got["Open the file"].text == "เปิดแฟ้ม"
     assert got["files were deleted"].text == "ลบแฟ้ม แฟ้มแล้ว"  # English: msgid_plural
     assert got["Close the window"].source == "mate/caja-common 1.0-1:th/caja.mo#menu|Close the window"
-    assert stats["entries"] == 10 and stats["drop:template"] == 2
+    assert stats["entries"] == 11 and stats["drop:template"] == 3
     assert stats["drop:untranslated"] == 1 and stats["drop:keywords"] == 1 and stats["drop:identifier"] == 1
     assert stats["drop:short"] == 1 and stats["drop:identical"] == 1
     assert {source_family(p) for p in pairs} == {"mate"}
@@ -355,3 +361,17 @@ def test_shipped_files_match_sources_md():
     for family, pairs in gb.ood_dev_sets("dev").items():
         assert pairs and all(source_family(p) == family for p in pairs)
         assert all(not is_reserved_domain(p.source.split(".mo#")[0].rsplit("/", 1)[1]) for p in pairs)
+
+
+def test_cli_data_gettext_forwards_options(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from lira.cli import app
+
+    calls = []
+    monkeypatch.setattr(gb, "build_gettext", lambda out=None, **kw: calls.append((out, kw)))
+    result = CliRunner().invoke(app, ["data", "gettext", "--out", str(tmp_path), "--lang", "th", "--lang", "tl"])
+    assert result.exit_code == 0, result.output
+    assert calls == [(tmp_path, {"languages": ["th", "tl"]})]
+    CliRunner().invoke(app, ["data", "gettext"])
+    assert calls[-1] == (None, {"languages": None})

@@ -46,7 +46,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lira.data.normalize import _TAG, normalize_text, strip_placeholders
+from lira.data.normalize import _TAG, normalize_text
 from lira.data.pairs import ParallelPair, load_pairs
 from lira.data.parallel_build import (
     SPLITS,
@@ -261,20 +261,21 @@ def locale_language(locale: str) -> str | None:
 # ============================================================================================
 
 # "(_F)" / "(&F)" accelerators that CJK- and Indic-style translations append to a label.
-_BRACKETED_ACCEL = re.compile(r"\s*[(（]\s*[_&][^\W_]\s*[)）]")
+_BRACKETED_ACCEL = re.compile(r"\s*[(（]\s*[_&][^\W_]?\s*[)）]")  # "(_)": a translator lost the key
 _MNEMONIC = re.compile(r"(?<!_)_(?=[^\W_])")
-# %(name)s, {0}, {name}, {}, {0:.2f}, {name!r}; printf with the flags ' and I (localised
-# digits) that Gecko strings never use and normalize_text's pattern leaves alone.
+# %(name)s, {0}, {name}, {}, {0:.2f}, {name!r}; printf as C code writes it, a superset of
+# what normalize_text removes: the flags ' and I (localised digits), '*' width or
+# precision (%.*s), glibc's %m (the errno message). No space flag: "50% done" is text.
 _PY_NAMED = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[-+ 0#]*[0-9]*(?:\.[0-9]+)?[sdifgeExXrac]")
 _BRACE = re.compile(r"\{[A-Za-z0-9_]*(?:![rsa])?(?::[^{}]*)?\}")
-_PRINTF_EXTRA = re.compile(r"%(?:[0-9]+\$)?[-+0#'I]*['I][-+0#'I]*[0-9]*(?:\.[0-9]+)?(?:hh|h|ll|l|L|j|z|t)?[sdiufFgGeExXc]")
+_PRINTF_EXTRA = re.compile(r"%(?:[0-9]+\$)?[-+0#'I]*(?:[0-9]+|\*)?(?:\.(?:[0-9]+|\*))?(?:hh|h|ll|l|L|q|j|z|t)?[sdiouxXeEfFgGcpm]")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9]_[A-Za-z0-9]")
 _EMPTY_GNU_QUOTES = re.compile(r"`\s*'")
 _LEADING_JOINER = re.compile(r"^[,;:]\s*")
 # strftime (``%a, %b %Y``), glibc ``%m`` and any other conversion normalize_text keeps.
 _FORMAT_LEFT = re.compile(r"%[-_^#0-9$]*[A-Za-z]")
 # Run-time templates: ``@delay`` (GSettings descriptions), ``@d @b`` (e2fsprogs abbreviations).
-_TEMPLATE = re.compile(r"(?<![\w.])@[A-Za-z]+")
+_TEMPLATE = re.compile(r"(?<![\w.])@[A-Za-z]+|@[A-Za-z]{1,2}\b")
 _IDENTIFIER_TOKEN = re.compile(r"[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+")
 
 
@@ -296,14 +297,15 @@ def strip_mnemonics(text: str) -> str:
 
 
 def strip_gettext_placeholders(text: str) -> str:
-    """Remove Python ``%(name)s`` and ``{0}``/``{name}`` placeholders and ``%'d``/``%Id`` printf.
+    """Remove Python ``%(name)s`` and ``{0}``/``{name}`` placeholders and printf ones.
 
-    The common printf forms (``%s``, ``%d``, ``%1$s``) are left to
-    :func:`~lira.data.normalize.normalize_text`, which removes them for both builders alike.
+    The printf pattern is a superset of :func:`~lira.data.normalize.normalize_text`'s: it
+    also takes ``%'d``/``%Id`` flags, ``*`` widths (``%.*s``) and ``%m``. ``%%`` is left for
+    ``normalize_text`` to turn into ``%``.
     """
     text = _PY_NAMED.sub("", text)
     text = _BRACE.sub("", text)
-    return _PRINTF_EXTRA.sub("", text)
+    return "%%".join(_PRINTF_EXTRA.sub("", part) for part in text.split("%%"))
 
 
 def normalize_gettext(text: str) -> str:
@@ -314,7 +316,7 @@ def normalize_gettext(text: str) -> str:
     whitespace, empty brackets, NFC), and last the comma or colon that joined a removed
     leading placeholder to the rest (``%s, feels like %s`` -> ``feels like``).
     """
-    text = strip_placeholders(strip_mnemonics(strip_gettext_placeholders(text)))
+    text = strip_mnemonics(strip_gettext_placeholders(text))
     text = normalize_text(_EMPTY_GNU_QUOTES.sub("", text))
     return _LEADING_JOINER.sub("", text)
 
