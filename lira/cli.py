@@ -100,6 +100,17 @@ def data_parallel(
     build_parallel(out, **kwargs) if out else build_parallel(**kwargs)
 
 
+@data_app.command("gettext")
+def data_gettext(
+    out: Optional[Path] = typer.Option(None, help="Output folder (default: the package's shipped lira/resources/gettext)."),
+    languages: Optional[List[str]] = typer.Option(None, "--lang", help="Limit to these languages."),
+) -> None:
+    """Extract out-of-domain English<->X pairs from Debian's gettext catalogs (Cinnamon, MATE, Xfce, Debian tools; needs apt)."""
+    from lira.data.gettext_build import build_gettext
+
+    build_gettext(out, languages=languages or None)
+
+
 @data_app.command("stats")
 def data_stats(split: str = typer.Option("train"), pairs: Optional[Path] = typer.Option(None, help="A TSV/JSONL pairs file; default: shipped corpus.")) -> None:
     """Count pairs per language."""

@@ -57,6 +57,7 @@ __all__ = [
     "build_from_locales",
     "build_parallel",
     "deduplicate",
+    "embedded_manifest",
     "extract_units",
     "fetch_sources",
     "filter_reason",
@@ -71,6 +72,7 @@ __all__ = [
     "split_key",
     "split_of",
     "verify_parallel",
+    "write_splits",
 ]
 
 ENGLISH_PACKAGE = "firefox-esr"
@@ -627,19 +629,11 @@ def build_from_locales(
         stats_by_lang[target.lang] = st
         all_pairs.extend(kept)
 
-    rows: dict[str, list[ParallelPair]] = {s: [] for s in SPLITS}
-    for p in all_pairs:
-        rows[split_of(p.en)].append(p)
+    rows, files = write_splits(all_pairs, out_dir)
     counts: dict[str, dict[str, int]] = {t.lang: {s: 0 for s in SPLITS} for t in targets}
-    files: dict[str, dict[str, str]] = {}
     for split in SPLITS:
-        ordered = sorted(rows[split], key=lambda p: (p.lang, p.en, p.text, p.source))
-        for p in ordered:
+        for p in rows[split]:
             counts[p.lang][split] += 1
-        path = out_dir / f"{split}.jsonl.gz"
-        save_pairs_jsonl(ordered, path)
-        raw = b"".join(json.dumps(_row(p), ensure_ascii=False).encode("utf-8") + b"\n" for p in ordered)
-        files[path.name] = {"sha256": _sha256_file(path), "sha256_uncompressed": hashlib.sha256(raw).hexdigest(), "rows": str(len(ordered))}
 
     manifest = {
         "english": {"package": english.package, "version": english.version},
@@ -653,6 +647,26 @@ def build_from_locales(
     if console is not None:
         _print_table(console, counts)
     return counts
+
+
+def write_splits(pairs: Iterable[ParallelPair], out_dir: Path) -> tuple[dict[str, list[ParallelPair]], dict[str, dict[str, str]]]:
+    """Split ``pairs`` by :func:`split_of`, sort and write ``{split}.jsonl.gz`` into ``out_dir``.
+
+    Rows are sorted by (lang, en, text, source) and gzip has ``mtime=0``, so the same pairs
+    give the same bytes. Returns the sorted rows per split and, per file name, its sha256
+    (gzip and uncompressed) and row count, as the manifests record them.
+    """
+    rows: dict[str, list[ParallelPair]] = {s: [] for s in SPLITS}
+    for p in pairs:
+        rows[split_of(p.en)].append(p)
+    files: dict[str, dict[str, str]] = {}
+    for split in SPLITS:
+        rows[split].sort(key=lambda p: (p.lang, p.en, p.text, p.source))
+        path = out_dir / f"{split}.jsonl.gz"
+        save_pairs_jsonl(rows[split], path)
+        raw = b"".join(json.dumps(_row(p), ensure_ascii=False).encode("utf-8") + b"\n" for p in rows[split])
+        files[path.name] = {"sha256": _sha256_file(path), "sha256_uncompressed": hashlib.sha256(raw).hexdigest(), "rows": str(len(rows[split]))}
+    return rows, files
 
 
 def _row(p: ParallelPair) -> dict[str, str]:
@@ -743,9 +757,13 @@ def _sources_md(manifest: dict, stats_by_lang: Mapping[str, Counter]) -> str:
 
 def read_manifest(out_dir: str | Path | None = None) -> dict:
     """The machine-readable manifest embedded in ``SOURCES.md`` (versions, counts, sha256)."""
-    path = Path(out_dir or resources_dir() / "parallel") / "SOURCES.md"
+    return embedded_manifest(Path(out_dir or resources_dir() / "parallel") / "SOURCES.md", _MANIFEST_BEGIN)
+
+
+def embedded_manifest(path: Path, begin: str) -> dict:
+    """The JSON between the ``begin`` marker and the next ``-->`` of a ``SOURCES.md``."""
     text = path.read_text(encoding="utf-8")
-    start = text.index(_MANIFEST_BEGIN) + len(_MANIFEST_BEGIN)
+    start = text.index(begin) + len(begin)
     end = text.index(_MANIFEST_END, start)
     return json.loads(text[start:end])
 
