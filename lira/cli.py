@@ -238,6 +238,7 @@ def eval_generalization(
     config: Optional[Path] = typer.Option(None, help="Study YAML (systems, budgets, the base `lira:` config); default: the built-in study, as configs/generalization.yaml."),
     out: Optional[Path] = typer.Option(None, help="Report folder (default: the config's out_dir, reports/generalization)."),
     report_only: bool = typer.Option(False, "--report-only", help="Redraw the report from the folder's results.json; train nothing."),
+    max_minutes: Optional[float] = typer.Option(None, help="Start no new run after this many minutes; the report covers the finished runs and a rerun continues."),
 ) -> None:
     """The off-domain ablation study: every part of Arca on/off, teachers, depth, learning rate, data, peers;
     dev curves in and out of domain, Tatoeba with paired bootstrap. Markdown, JSON and a plot."""
@@ -247,6 +248,8 @@ def eval_generalization(
     study = GeneralizationConfig.from_yaml(config) if config else GeneralizationConfig()
     if out is not None:
         study.out_dir = str(out)
+    if max_minutes is not None:
+        study.max_minutes = max_minutes
     if report_only:
         console.print(f"redrew {render_generalization(study.out_dir, study.bootstrap_samples)}")
         return

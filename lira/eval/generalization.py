@@ -112,6 +112,9 @@ class GeneralizationConfig:
     """Dev evaluation (and checkpoint) interval of the study's runs, for the curves."""
     bootstrap_samples: int = 2000
     prefix_cache: bool = True
+    max_minutes: float | None = None
+    """Start no new run after this many minutes (the report covers the finished runs; a rerun
+    of the command continues with the rest)."""
     lira: LiraConfig = field(default_factory=_base_config)
 
     def __post_init__(self) -> None:
@@ -134,9 +137,14 @@ class GeneralizationConfig:
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     def runs(self) -> list[tuple[str, int]]:
-        """(system, steps) pairs: every system at the base budget, some at the large one too."""
+        """(system, steps) pairs in the order they run: every system at the base budget, in the
+        order of ``systems``; the large-budget runs right after the last of their systems' base run
+        (so a study stopped by ``max_minutes`` has its headline rows first)."""
         base = self.lira.train.max_steps or 0
-        return [(s, base) for s in self.systems] + [(s, self.large_budget_steps) for s in self.large_budget_systems if self.large_budget_steps != base]
+        large = [(s, self.large_budget_steps) for s in self.large_budget_systems if self.large_budget_steps != base]
+        order = [(s, base) for s in self.systems]
+        last = max((i for i, (s, _) in enumerate(order) if s in self.large_budget_systems), default=len(order) - 1)
+        return order[: last + 1] + large + order[last + 1 :]
 
 
 def run_config(study: GeneralizationConfig, system: str, steps: int) -> LiraConfig:
@@ -218,7 +226,11 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
         del student
         console.print(f"frozen-prefix cache: {len(cache)} texts in {time.perf_counter() - t0:.0f} s")
 
+    deadline = start + study.max_minutes * 60 if study.max_minutes else None
     for system, steps in todo:
+        if deadline is not None and time.perf_counter() > deadline:
+            console.print(f"[yellow]time budget of {study.max_minutes} min spent: {system}-{steps} and the runs after it are left for a rerun")
+            break
         config = run_config(study, system, steps)
         use_cache = cache if config.model.trainable_top_layers == base_depth else None
         console.print(f"[bold]{system}[/] ({steps} steps): {SYSTEMS[system].overrides or 'the default'}")
@@ -255,7 +267,9 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
         "study": {**{k: v for k, v in dataclasses.asdict(study).items() if k != "lira"}, "lira": study.lira.to_dict()},
         "systems": {name: {"label": s.label, "group": s.group, "overrides": s.overrides} for name, s in SYSTEMS.items() if name in study.systems},
         "untrained": untrained,
-        "runs": {f"{s}-{n}": json.loads((results_dir / f"{s}-{n}.json").read_text(encoding="utf-8")) for s, n in runs},
+        # Runs not finished (a study stopped part-way) are left out; rerunning the command completes them.
+        "runs": {f"{s}-{n}": json.loads((results_dir / f"{s}-{n}.json").read_text(encoding="utf-8")) for s, n in runs if (results_dir / f"{s}-{n}.json").exists()},
+        "missing": [f"{s}-{n}" for s, n in runs if not (results_dir / f"{s}-{n}.json").exists()],
         "seconds": time.perf_counter() - start,
     }
     out = Path(study.out_dir)

@@ -113,6 +113,8 @@ def markdown(payload: dict[str, Any], summary: dict[str, Any], base_steps: int, 
         f"{payload['study']['bootstrap_samples']} resamples): Δ Tatoeba accuracy@1 of the row minus the default, its 95% interval and p.",
         "",
     ]
+    if payload.get("missing"):
+        lines += [f"Not run yet (the study stopped at its time budget; rerun the command to add them): {', '.join(payload['missing'])}.", ""]
     for steps in sorted(summary["rows"], key=int):
         rows = summary["rows"][steps]
         lines += [f"## {steps} steps", "", "| system | dev in-domain | dev out-of-domain | dev score | Tatoeba x→en | Tatoeba en→x | Δ x→en vs untrained | Δ en→x vs untrained | worst language Δ | vs default (Δ [95% CI], p) |",
