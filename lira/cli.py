@@ -26,6 +26,8 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(models_app, name="models")
 app.add_typer(lasr_app, name="lasr")
 app.add_typer(index_app, name="index")
+report_app = typer.Typer(help="Pages written from the committed reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 app.command("search")(search_command)
 # Wide enough for the per-language tables when output goes to a file or a CI log.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -355,6 +357,23 @@ def lasr_study(
 
     cfg = _config(config, set_)
     run_lasr_study(cfg, load_encoder(model), out_dir=out, ks=k, seeds=list(range(seeds)), test_queries_per_language=test_queries, encoder_name=model, console=console)
+
+
+@report_app.command("readme")
+def report_readme(
+    root: Path = typer.Option(Path("."), help="The repository root (README.md, docs/, reports/)."),
+    check: bool = typer.Option(False, help="Change nothing; exit 1 if a block differs from what the reports say."),
+) -> None:
+    """Rewrite the result blocks of README.md and docs/*.md from reports/*/results.json."""
+    from lira.report_blocks import render_blocks
+
+    changed = render_blocks(root, check=check)
+    for item in changed:
+        console.print(f"{'differs' if check else 'rewrote'}: {item}")
+    if check and changed:
+        raise typer.Exit(1)
+    if not changed:
+        console.print("every result block is up to date")
 
 
 def main() -> None:
