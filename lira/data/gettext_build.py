@@ -57,7 +57,6 @@ from lira.data.parallel_build import (
     deduplicate,
     embedded_manifest,
     filter_reason,
-    split_of,
     write_splits,
 )
 from lira.languages import LANGUAGES, UnknownLanguageError, canonical_language
