@@ -174,6 +174,11 @@ def suite_peer(root: Path) -> str:
     return _section(root / "reports" / "suite" / "results.md", "Arca + LaSR against the knowledge-distillation peer (KD-MSE), every task and noise level")
 
 
+def suite_noise_bitext(root: Path) -> str:
+    """Bitext x→en accuracy@1 of every system at every noise level (``reports/suite/results.md``)."""
+    return _section(root / "reports" / "suite" / "results.md", "Under noise: bitext x→en accuracy@1")
+
+
 def suite_ablations(root: Path) -> str:
     """The ablations and variants of Arca + LaSR (``reports/suite/results.md``)."""
     md = root / "reports" / "suite" / "results.md"
@@ -193,6 +198,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
     "suite-recipe": suite_recipe,
     "suite-clean": suite_clean,
     "suite-peer": suite_peer,
+    "suite-noise-bitext": suite_noise_bitext,
     "suite-ablations": suite_ablations,
 }
 
