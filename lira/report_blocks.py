@@ -9,8 +9,11 @@ would write, i.e. when a report was regenerated without the pages, or a page was
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import statistics
+from collections import Counter
 from pathlib import Path
 from typing import Callable
 
@@ -68,7 +71,136 @@ def generalization_parts(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-BLOCKS: dict[str, Callable[[Path], str]] = {"headline": headline, "demo": demo_table, "generalization-parts": generalization_parts}
+def _section(path: Path, heading: str) -> str:
+    """The body of one ``### heading`` section of a report's Markdown, up to the next heading."""
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"### {heading}\n") + len(f"### {heading}\n")
+    end = text.find("\n#", start)
+    return text[start : end if end != -1 else len(text)].strip("\n") + "\n"
+
+
+def _recipe(model: dict) -> str:
+    return f"`model.teacher: {model['teacher']}`, `model.agents: [{', '.join(model['agents'])}]`"
+
+
+def parallel_counts(root: Path) -> str:
+    """Pairs per language in each split of the shipped parallel corpus (counted in the files)."""
+    base = root / "lira" / "resources" / "parallel"
+    counts = {}
+    for split in ("train", "dev", "test"):
+        with gzip.open(base / f"{split}.jsonl.gz", "rt", encoding="utf-8") as f:
+            counts[split] = Counter(json.loads(line)["lang"] for line in f if line.strip())
+    core = [lang for lang in ("th", "vi", "id", "ms", "fil", "ur", "bn") if lang in counts["train"]]
+    rest = sorted(set(counts["train"]) - set(core))
+    lines = ["| | " + " | ".join(core) + f" | {len(rest)} more ({' '.join(rest)}) | all |", "|---|" + "---:|" * (len(core) + 2)]
+    for split, c in counts.items():
+        cells = [f"{c[lang]:,}" for lang in core] + [f"{sum(c[lang] for lang in rest):,}", f"{sum(c.values()):,}"]
+        lines.append(f"| {split} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def products_table(root: Path) -> str:
+    """The product-search baselines' tables (``reports/products/results.md``)."""
+    return (root / "reports" / "products" / "results.md").read_text(encoding="utf-8")
+
+
+_QUERY_TYPES = ["code_mixed", "misspelled", "numeral", "romanised", "short", "specific"]
+_PRODUCT_DIAGNOSIS = [
+    ("untrained student", "results.json#student"),
+    ("Arca (product pairs)", "results.json#arca:product pairs"),
+    ("− contrastive", "diagnosis/product_pairs_no_contrastive"),
+    ("− char n-gram and romanised agents", "diagnosis/product_pairs_transformer_only"),
+    ("student frozen (agents and gate only)", "diagnosis/product_pairs_frozen_student"),
+    ("student learning rate 1e-5 (not 5e-5)", "diagnosis/product_pairs_lr1e-5"),
+    ("agents' and gate's learning rate 1e-4 (not 1e-3)", "diagnosis/product_pairs_head_lr1e-4"),
+    ("50 steps (not 250)", "diagnosis/product_pairs_steps50"),
+    ("self-anchored (e5-small as its own teacher)", "self_anchor"),
+    ("self-anchored − contrastive", "diagnosis/self_anchor_no_contrastive"),
+    ("Arca (product pairs), titles scored as queries", "diagnosis/product_pairs_titles_as_queries"),
+    ("untrained student, titles scored as queries", "diagnosis/student_titles_as_queries"),
+]
+
+
+def products_diagnosis(root: Path) -> str:
+    """One row per product-search diagnosis run (``reports/products/``): nDCG@10 per language, the
+    mean over the 7 languages, English, and per query type (mean over the languages that have it);
+    the same table as ``scripts/products_table.py``."""
+    base = root / "reports" / "products"
+    header = ["system", "th", "vi", "id", "ms", "fil", "ur", "bn", "mean (7)", "en", *_QUERY_TYPES]
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    for label, spec in _PRODUCT_DIAGNOSIS:
+        name, _, key = spec.partition("#")
+        data = json.loads(((base / name) if key else (base / name / "products.json")).read_text(encoding="utf-8"))
+        m = data["metrics"][key] if key else data
+        langs = [m[f"{lang}/ndcg@10"] for lang in header[1:8]]
+        types = [statistics.fmean(m[k] for lang in header[1:8] if (k := f"{lang}/{t}/ndcg@10") in m) for t in _QUERY_TYPES]
+        lines.append(f"| {label} | " + " | ".join(f"{v:.3f}" for v in [*langs, statistics.fmean(langs), m["en/ndcg@10"], *types]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def lasr_table(root: Path) -> str:
+    """The LaSR study's table (``reports/lasr/results.md``, written by ``lira lasr study``)."""
+    return (root / "reports" / "lasr" / "results.md").read_text(encoding="utf-8")
+
+
+def lasr_consistency(root: Path) -> str:
+    """What the consistency terms change at each k: consistency off → on, means over seeds."""
+    summary = _load(root, "lasr")["summary"]
+    by = {(r["k"], r["consistency"]): r for r in summary}
+    cols = [("gap", "gap en−LRL ↓"), ("mean", "mean (LRL)"), ("noised_mean", "mean, noised inputs"), ("en", "en")]
+    lines = ["| k | " + " | ".join(f"{label}: off → on" for _, label in cols) + " |", "|---:|" + "---|" * len(cols)]
+    for k in sorted({r["k"] for r in summary}):
+        off, on = by[(k, False)], by[(k, True)]
+        lines.append(f"| {k} | " + " | ".join(f"{off[c][0]:.3f} → {on[c][0]:.3f} ({on[c][0] - off[c][0]:+.3f})" for c, _ in cols) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def suite_recipe(root: Path) -> str:
+    """The recipe the committed evaluation study trained with (``results.json``: suite → lira)."""
+    lira = _load(root, "suite")["suite"]["lira"]
+    t = lira["train"]
+    return (f"The committed report trained with {_recipe(lira['model'])}, "
+            f"`model.trainable_top_layers: {lira['model']['trainable_top_layers']}`, {t['max_steps']} steps of {t['batch_size']} pairs, "
+            f"{lira['data']['max_train_pairs_per_language']} training pairs per language.\n")
+
+
+def suite_clean(root: Path) -> str:
+    """Every system on every task, clean inputs (a section of ``reports/suite/results.md``)."""
+    return _section(root / "reports" / "suite" / "results.md", "Clean inputs: every system on every task")
+
+
+def suite_peer(root: Path) -> str:
+    """Arca + LaSR against the KD-MSE peer, every task and noise level (``reports/suite/results.md``)."""
+    return _section(root / "reports" / "suite" / "results.md", "Arca + LaSR against the knowledge-distillation peer (KD-MSE), every task and noise level")
+
+
+def suite_noise_bitext(root: Path) -> str:
+    """Bitext x→en accuracy@1 of every system at every noise level (``reports/suite/results.md``)."""
+    return _section(root / "reports" / "suite" / "results.md", "Under noise: bitext x→en accuracy@1")
+
+
+def suite_ablations(root: Path) -> str:
+    """The ablations and variants of Arca + LaSR (``reports/suite/results.md``)."""
+    md = root / "reports" / "suite" / "results.md"
+    heading = next(line[4:] for line in md.read_text(encoding="utf-8").splitlines() if line.startswith("### Ablations and variants"))
+    return _section(md, heading)
+
+
+BLOCKS: dict[str, Callable[[Path], str]] = {
+    "headline": headline,
+    "demo": demo_table,
+    "generalization-parts": generalization_parts,
+    "parallel-counts": parallel_counts,
+    "products": products_table,
+    "products-diagnosis": products_diagnosis,
+    "lasr": lasr_table,
+    "lasr-consistency": lasr_consistency,
+    "suite-recipe": suite_recipe,
+    "suite-clean": suite_clean,
+    "suite-peer": suite_peer,
+    "suite-noise-bitext": suite_noise_bitext,
+    "suite-ablations": suite_ablations,
+}
 
 
 def pages(root: Path) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,27 @@ def test_unknown_block_names_the_page(tmp_path):
     with pytest.raises(ValueError, match="README.md: unknown result block 'nope'"):
         render_blocks(tmp_path)
     assert {"headline", "demo", "generalization-parts"} <= set(BLOCKS)
+
+
+def test_lasr_consistency_block_from_a_fake_report(tmp_path):
+    (tmp_path / "reports" / "lasr").mkdir(parents=True)
+    row = lambda k, on, gap: {"k": k, "consistency": on, "gap": [gap, 0.01], "mean": [0.5, 0.0], "noised_mean": [0.3, 0.0], "en": [0.6, 0.0]}
+    summary = [row(0, True, 0.1), row(0, False, 0.25), row(8, False, 0.2), row(8, True, 0.2)]
+    (tmp_path / "reports" / "lasr" / "results.json").write_text(json.dumps({"summary": summary}), encoding="utf-8")
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "LASR.md"
+    page.write_text("<!-- lira:lasr-consistency -->\n<!-- /lira:lasr-consistency -->\n", encoding="utf-8")
+    assert render_blocks(tmp_path) == ["docs/LASR.md: lasr-consistency"]
+    lines = page.read_text(encoding="utf-8").splitlines()
+    assert lines[3] == "| 0 | 0.250 → 0.100 (-0.150) | 0.500 → 0.500 (+0.000) | 0.300 → 0.300 (+0.000) | 0.600 → 0.600 (+0.000) |"
+    assert lines[4].startswith("| 8 | 0.200 → 0.200 (+0.000) |")
+    assert render_blocks(tmp_path, check=True) == []
+
+
+def test_suite_blocks_take_one_section_of_the_report(tmp_path):
+    (tmp_path / "reports" / "suite").mkdir(parents=True)
+    (tmp_path / "reports" / "suite" / "results.md").write_text(
+        "# study\n\n### Clean inputs: every system on every task\n\n| a | 1 |\n\nnote\n\n### Under noise: bitext x→en accuracy@1\n\n| b | 2 |\n",
+        encoding="utf-8")
+    assert BLOCKS["suite-clean"](tmp_path) == "| a | 1 |\n\nnote\n"
+    assert BLOCKS["suite-noise-bitext"](tmp_path) == "| b | 2 |\n"
