@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, Callable, TypeVar, get_type_hints
 
 import yaml
 
@@ -307,6 +307,30 @@ class LiraConfig:
                 raise ConfigError(f"override: unknown field {key!r}")
             data[section][name] = value
         return LiraConfig.from_dict(data, source="override")
+
+
+def load_study_yaml(cls: type[T], path: str | Path, base: Callable[[], "LiraConfig"]) -> T:
+    """A study's YAML (``lira eval suite``, ``lira eval generalization``): the study's own fields,
+    plus a ``lira:`` section of ``LiraConfig`` fields applied on top of ``base()``, the study's base
+    configuration. Unknown fields in either part are errors naming the file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping")
+    dotted: dict[str, Any] = {}
+    for section, values in (data.pop("lira", None) or {}).items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: lira.{section}: expected a mapping of fields")
+        dotted.update({f"{section}.{key}": value for key, value in values.items()})
+    study = _from_dict(cls, data, str(path))
+    try:
+        study.lira = base().override(dotted)  # type: ignore[attr-defined]
+    except ConfigError as err:
+        raise ConfigError(f"{path}: lira: {err}") from None
+    return study
 
 
 def _from_dict(cls: type[T], data: dict[str, Any], where: str) -> T:

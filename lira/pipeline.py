@@ -82,7 +82,8 @@ def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: 
     student = CachingEncoder(ArcaEncoder.from_student(config.model.student, config.model))
     # With the self anchor the "teacher" is the untrained student itself: no second model to load.
     teacher = student if config.model.teacher == SELF_TEACHER else CachingEncoder(load_teacher(config.model).encoder())
-    tatoeba = TatoebaEvaluator(batch_size=config.eval.batch_size)
+    # A smoke run scores a Tatoeba sample; the real run scores every pair.
+    tatoeba = TatoebaEvaluator(batch_size=config.eval.batch_size, max_pairs_per_language=100 if quick else None)
 
     console.print("[bold]2/4[/] evaluating before training (held-out Firefox split and the Tatoeba test set)")
     metrics: dict[str, dict[str, float]] = {"student_before": evaluate_bitext(config, student)}

@@ -352,18 +352,18 @@ def train_arca(
     selected_step: int | None = state["global_step"]
     warnings: list[str] = []
     if not stopped_early and accelerator.is_main_process:
-        best_step = state.get("best_step")
-        keep_best = tc.select_best and best_step is not None and best_step != state["global_step"] and (output_dir / BEST_DIR).exists()
+        best_step = state.get("best_step") if tc.select_best and (output_dir / BEST_DIR).exists() else None
+        keep_best = best_step is not None and best_step != state["global_step"]
         if keep_best:
             # The dev-selected model becomes model/ (LaSR's head is trained on it); the last step's is kept beside it.
             inner.save(output_dir / LAST_MODEL_DIR)
             inner = ArcaEncoder.load(output_dir / BEST_DIR, device=str(device))
+        if best_step is not None:  # best/ already holds the model to keep (the last step's, when it was the best)
             shutil.rmtree(model_dir, ignore_errors=True)
             os.replace(output_dir / BEST_DIR, model_dir)
             selected_step = best_step
         else:
             inner.save(model_dir)
-            shutil.rmtree(output_dir / BEST_DIR, ignore_errors=True)
         if config.lasr.enabled:
             head = _finish_lasr(config, inner, joint, accelerator.unwrap_model(lasr_head) if lasr_head is not None else None, progress)
             head.save(model_dir / HEAD_DIR)

@@ -35,11 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import yaml
 from rich.console import Console
 
-from lira.config import ENGLISH_TEACHER, ConfigError, LiraConfig, _from_dict
+from lira.config import ENGLISH_TEACHER, ConfigError, LiraConfig, load_study_yaml
 
 ALL_AGENTS = ["transformer", "char_ngram", "romanized"]
 CONTRASTIVE_ONLY = {"arca.anchor_weight": 0.0, "arca.anchor_english_weight": 0.0, "arca.geometry_weight": 0.0, "arca.contrastive_weight": 1.0}
@@ -124,16 +122,13 @@ class GeneralizationConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "GeneralizationConfig":
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        lira_section = data.pop("lira", None)
-        config = _from_dict(cls, {k: v for k, v in data.items()}, str(path))
-        if lira_section:
-            dotted = {f"{section}.{key}": value for section, values in lira_section.items() for key, value in values.items()}
-            config.lira = _base_config().override(dotted)
-        return config
+        return load_study_yaml(cls, path, _base_config)
 
     def fingerprint(self) -> str:
-        payload = json.dumps({"lira": self.lira.to_dict(), "dev_every": self.dev_every}, sort_keys=True)
+        """What a stored run depends on: the base config and the dev interval. Fields set to None
+        are left out, so a field added to LiRA later with a None default does not orphan the runs
+        a study has already stored."""
+        payload = json.dumps({"lira": _without_none(self.lira.to_dict()), "dev_every": self.dev_every}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     def runs(self) -> list[tuple[str, int]]:
@@ -145,6 +140,12 @@ class GeneralizationConfig:
         order = [(s, base) for s in self.systems]
         last = max((i for i, (s, _) in enumerate(order) if s in self.large_budget_systems), default=len(order) - 1)
         return order[: last + 1] + large + order[last + 1 :]
+
+
+def _without_none(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_none(v) for k, v in data.items() if v is not None}
+    return data
 
 
 def run_config(study: GeneralizationConfig, system: str, steps: int) -> LiraConfig:

@@ -51,11 +51,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import yaml
 from rich.console import Console
 from tqdm.auto import tqdm
 
-from lira.config import ENGLISH_TEACHER, ConfigError, LiraConfig, _from_dict
+from lira.config import ENGLISH_TEACHER, ConfigError, LiraConfig, load_study_yaml
 from lira.data.noise import apply_noise
 
 TASKS = ("bitext", "products", "sts", "reasoning")
@@ -156,24 +155,7 @@ class SuiteConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "SuiteConfig":
-        path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML: {err}") from err
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: top level must be a mapping")
-        dotted: dict[str, Any] = {}
-        for section, values in (data.pop("lira", None) or {}).items():
-            if not isinstance(values, dict):
-                raise ConfigError(f"{path}: lira.{section}: expected a mapping of fields")
-            dotted.update({f"{section}.{key}": value for key, value in values.items()})
-        suite = _from_dict(cls, data, str(path))
-        try:  # the suite's base config with the file's fields on top; unknown fields are errors
-            suite.lira = _default_lira().override(dotted)
-        except ConfigError as err:
-            raise ConfigError(f"{path}: lira: {err}") from None
-        return suite
+        return load_study_yaml(cls, path, _default_lira)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
