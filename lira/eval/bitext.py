@@ -15,13 +15,18 @@ METRICS = ("acc@1", "recall@10", "mrr")
 def retrieval_ranks(similarity: np.ndarray, gold: Sequence[set[int]]) -> np.ndarray:
     """1-based rank of the best-scoring gold candidate for each query row.
 
-    rank = 1 + number of candidates scoring strictly higher than the best gold one (ties resolve
-    in the model's favour, as in the usual bitext-mining accuracy).
+    rank = 1 + number of non-gold candidates scoring at least as high as the best gold one: ties
+    count against the model (pessimistic), so an encoder that scores every candidate the same
+    ranks each query last among the non-gold candidates (accuracy@1 = 0), not first. Another gold
+    candidate tied with the best one does not count: finding either translation is right.
     """
     ranks = np.empty(len(gold), dtype=np.int64)
     for i, golds in enumerate(gold):
-        best = max(similarity[i, j] for j in golds)
-        ranks[i] = 1 + int((similarity[i] > best).sum())
+        row = np.asarray(similarity[i])
+        best = max(row[j] for j in golds)
+        others = np.ones(row.shape[0], dtype=bool)
+        others[list(golds)] = False
+        ranks[i] = 1 + int((row[others] >= best).sum())
     return ranks
 
 
