@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from lira.eval.reasoning import ReasoningEvaluator, lasr_scorer
+from lira.eval.reasoning import ReasoningEvaluator, lasr_scorer, pessimistic_argmax
 from lira.lasr.head import LasrHead
 
 LABELS = ["yes", "no"]
@@ -66,6 +66,18 @@ def test_without_english_no_gap_and_errors():
     bad = ReasoningEvaluator([("en", "e1", None, "yes")], LABELS)
     with pytest.raises(ValueError, match="shape"):
         bad(lambda a, b, lang: np.zeros((len(a), 3)))
+
+
+def test_ties_count_against_the_scorer():
+    # Equal logits for every label: always wrong (with ties won, every "yes" row - the first
+    # column - would count as right and accuracy would be 0.3 here).
+    examples = [(lang, a, b, gold) for lang, a, b, gold, _ in ROWS]
+    m = ReasoningEvaluator(examples, LABELS)(lambda a, b, lang: np.zeros((len(a), 2)))
+    assert m["en/accuracy"] == 0.0 and m["th/accuracy"] == 0.0 and m["vi/accuracy"] == 0.0
+    # Hand-computed, 3 labels: a clear winner stays; a tie with the gold label goes to the first
+    # other tied label; a tie that leaves the gold label out keeps the plain argmax.
+    logits = np.array([[0.1, 0.9, 0.0], [0.5, 0.5, 0.5], [0.7, 0.2, 0.7], [0.3, 0.3, 0.1]])
+    assert pessimistic_argmax(logits, np.array([1, 0, 2, 2])).tolist() == [1, 1, 0, 0]
 
 
 class HashEncoder:
