@@ -71,3 +71,16 @@ def test_target_encoder_encodes_the_english_side():
     target = TableEncoder({"a": [1, 0], "b": [0, 1]})
     assert BitextRetrievalEvaluator(pairs)(query)["th/x2en/acc@1"] == 0.0
     assert BitextRetrievalEvaluator(pairs)(query, target_encoder=target)["th/x2en/acc@1"] == 1.0
+
+
+def test_max_pairs_per_language_samples_with_a_seed():
+    pairs = [(f"en{i:03d}", f"{lang}{i:03d}", lang) for lang in ("th", "vi") for i in range(100)]
+    sampled = BitextRetrievalEvaluator(pairs, max_pairs_per_language=10).by_lang
+    th = [en for en, _ in sampled["th"]]
+    assert len(th) == 10 and len(sampled["vi"]) == 10
+    assert th != [f"en{i:03d}" for i in range(10)]  # not the first 10 (the files are sorted by English)
+    assert th == sorted(th)  # original order kept among the sampled rows
+    assert max(th) > "en050"  # drawn from the whole language, not a prefix
+    assert BitextRetrievalEvaluator(pairs, max_pairs_per_language=10).by_lang == sampled  # reproducible
+    assert BitextRetrievalEvaluator(pairs, max_pairs_per_language=10, seed=1).by_lang["th"] != sampled["th"]
+    assert BitextRetrievalEvaluator(pairs, max_pairs_per_language=500).by_lang["th"] == [(f"en{i:03d}", f"th{i:03d}") for i in range(100)]
