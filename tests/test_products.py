@@ -145,9 +145,9 @@ def test_untranslated_attributes_stay_english_and_are_recorded():
 
 def test_measures_use_cldr_patterns_and_digits():
     lex = load_lexicon()
-    assert fmt_measure((1.5, "L"), "vi", lex) == "1,5 L" or fmt_measure((1.5, "L"), "vi", lex).startswith("1,5")
+    assert fmt_measure((1.5, "L"), "vi", lex) == "1,5 L"
     assert fmt_measure((5.0, "kg"), "th", lex, style="long", native=True) == "๕ กิโลกรัม"
-    assert fmt_measure((5.0, "kg"), "bn", lex, style="long", native=True).startswith("৫")
+    assert fmt_measure((5.0, "kg"), "bn", lex, style="long", native=True) == "৫ কিলোগ্রাম"
 
 
 def test_misspell_changes_local_words_only():
