@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.metrics import f1_score
 
 from lira.eval.reasoning import ReasoningEvaluator, lasr_scorer, pessimistic_argmax
 from lira.lasr.head import LasrHead
@@ -98,6 +99,19 @@ def test_lasr_scorer_end_to_end():
     head.mark_trained(["en", "th"])
     examples = [(lang, a, b, gold) for lang, a, b, gold, _ in ROWS if lang != "vi"]
     m = ReasoningEvaluator(examples, head.labels("yn"))(lasr_scorer(HashEncoder(), head, "yn", prompt_names=("query", "passage")))
-    assert set(m) >= {"en/accuracy", "th/macro_f1", "mean/gap/accuracy"}
+    # The same numbers by hand: each side embedded with its prompt and language, read by the head.
+    enc = HashEncoder()
+    for lang in ("en", "th"):
+        rows = [r for r in examples if r[0] == lang]
+        u = enc.encode([r[1] for r in rows], lang=lang, prompt_name="query")
+        v = enc.encode([r[2] for r in rows], lang=lang, prompt_name="passage")
+        logits = head.score(u, v, [lang] * len(rows), "yn")
+        torch.testing.assert_close(lasr_scorer(enc, head, "yn", prompt_names=("query", "passage"))([r[1] for r in rows], [r[2] for r in rows], lang), logits)
+        assert not torch.allclose(lasr_scorer(enc, head, "yn")([r[1] for r in rows], [r[2] for r in rows], lang), logits)  # prompts matter
+        pred = logits.argmax(-1).numpy()
+        gold = np.array([LABELS.index(r[3]) for r in rows])
+        assert m[f"{lang}/accuracy"] == pytest.approx(float((pred == gold).mean()))
+        assert m[f"{lang}/macro_f1"] == pytest.approx(f1_score(gold, pred, average="macro", zero_division=0))
+    assert m["th/gap/accuracy"] == pytest.approx(m["en/accuracy"] - m["th/accuracy"])
     with pytest.raises(ValueError, match="never trained on language.*'vi'"):
         ReasoningEvaluator([r[:4] for r in ROWS], LABELS)(lasr_scorer(HashEncoder(), head, "yn"))
