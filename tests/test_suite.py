@@ -95,7 +95,7 @@ def test_graded_pairs_span_the_scale_and_leave_identical_text_out_of_monolingual
     pairs = graded_pairs(catalog, ["th"], anchors_per_language=5, seed=0)
     cross = [p for p in pairs if p.lang_b == "en"]
     mono = [p for p in pairs if p.lang_b == "th"]
-    assert {5.0, 1.0, 0.0} <= {p.grade for p in cross}
+    assert {p.grade for p in cross} == {0.0, 1.0, 2.0, 4.0, 5.0}  # both ends of the scale and steps between (seeded)
     assert all(p.grade < 5 for p in mono) and all(p.text_a != p.text_b for p in mono)
     with pytest.raises(ValueError, match="title_vi"):
         graded_pairs(catalog, ["vi"])
