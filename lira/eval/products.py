@@ -7,9 +7,10 @@ encoded with ``prompt_name="query"``, products with ``prompt_name=document_promp
 default, e5's asymmetric retrieval convention), both with ``lang``; the exact inner product of
 the (L2-normalised) vectors ranks the products. Ties count against the model: among products with
 equal scores, unjudged ones come first, then judged ones by increasing gain (exact products last),
-so a constant encoder scores as badly as its scores allow, not by the catalogue's order. ``document_prompt="query"`` encodes titles as
-queries (e5's convention for symmetric tasks: on this catalogue's short titles the untrained e5
-student scores 0.735 mean nDCG@10 that way against 0.695, README "Product-search benchmark").
+so a constant encoder scores as badly as its scores allow, not by the catalogue's order.
+``document_prompt="query"`` encodes titles as queries (e5's convention for symmetric tasks: on this
+catalogue's short titles the untrained e5 student scores 0.735 mean nDCG@10 that way against 0.695,
+README "Product-search benchmark").
 
 Metrics (per query, then averaged per language, per language and query type, and over
 languages as ``mean/...``):
