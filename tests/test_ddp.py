@@ -30,35 +30,18 @@ from .test_train import tiny_config
 PROBE = [x for _, x, _ in TINY_CORPUS]
 REPO = Path(__file__).resolve().parents[1]
 
+# The child runs lira/train.py exactly as shipped, with no patching. It depends on train.py's
+# DistributedDataParallelKwargs(find_unused_parameters=True) (the backbone's pooler and a one-agent
+# fusion gate get no gradient, and DDP stops at step 2 without it) and on its linear schedule
+# spanning total_steps * num_processes (accelerate steps a prepared scheduler num_processes times
+# per optimizer step, so the lr would reach 0 halfway): the test fails if either goes.
 CHILD = """
-import inspect, json, os, re, sys
+import json, os, sys
 import torch
 torch.set_num_threads(1)
-from accelerate import Accelerator
 from accelerate.state import PartialState
-from accelerate.utils import DistributedDataParallelKwargs
 import lira.train
 from lira.config import LiraConfig
-
-# Two shims for lira/train.py as it stands (the report to the lead has the diff that makes both
-# unnecessary; each switches itself off once train.py has the fix):
-# 1. DDP needs find_unused_parameters: the backbone's pooler (never read by sentence-transformers)
-#    and a one-agent fusion gate get no gradient, and DDP stops at step 2 without it.
-source = inspect.getsource(lira.train)
-if "DistributedDataParallelKwargs" not in source:
-    class _Accelerator(Accelerator):
-        def __init__(self, *args, **kwargs):
-            kwargs.setdefault("kwargs_handlers", [DistributedDataParallelKwargs(find_unused_parameters=True)])
-            super().__init__(*args, **kwargs)
-    lira.train.Accelerator = _Accelerator
-# 2. accelerate steps a prepared scheduler num_processes times per optimizer step, so the linear
-#    schedule must span total_steps * num_processes or it reaches lr 0 halfway through the run.
-if not re.search(r"get_linear_schedule_with_warmup\\([^\\n]*num_processes", source):
-    _linear = lira.train.get_linear_schedule_with_warmup
-    def _scaled(optimizer, warmup, total):
-        n = PartialState().num_processes
-        return _linear(optimizer, warmup * n, total * n)
-    lira.train.get_linear_schedule_with_warmup = _scaled
 
 cfg = LiraConfig.from_yaml(sys.argv[1])
 result = lira.train.train_arca(cfg, progress=False)
@@ -134,7 +117,8 @@ def test_two_gloo_processes_match_one_process(dropout_free_models, tiny_pairs_fi
     moved = max(float((w1[k] - w0[k]).abs().max()) for k in w1)
     gap = max(float((w1[k] - w2[k]).abs().max()) for k in w1)
     assert moved > 1e-3, "training did not change the weights: the comparison would be vacuous"
-    assert gap < 1e-5, (gap, moved)  # measured: ~5e-8 (all-reduce summation order)
+    # README: the weights match "to 5e-8"; measured 5e-8 to 7e-8 (all-reduce summation order)
+    assert gap < 1e-7, (gap, moved)
     # ... and the same embeddings
     a = ArcaEncoder.load(one.model_dir).encode(PROBE, lang="th")
     b = ArcaEncoder.load(tmp_path / "two" / "model").encode(PROBE, lang="th")

@@ -31,14 +31,14 @@ def test_matches_sentence_transformers_in_fp32(student, batch_size, prompt):
     ref = student.encode(SENTENCES, batch_size=batch_size, prompt=prompt, normalize_embeddings=True, convert_to_numpy=True)
     out = fast_encode(student, SENTENCES, batch_size=batch_size, prompt=prompt)
     assert out.shape == ref.shape and out.dtype == np.float32
-    assert _cosines(out, ref).min() > 0.999
+    assert _cosines(out, ref).min() > 0.99999  # README: cosine 1.00000 to sentence-transformers (measured 1.0 here)
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
 
 
 def test_normalising_teacher_and_unnormalised_output(tiny_models):
     teacher = SentenceTransformer(tiny_models["teacher"], device="cpu")
     ref = teacher.encode(SENTENCES, batch_size=4, normalize_embeddings=True)
-    assert _cosines(fast_encode(teacher, SENTENCES, batch_size=4), ref).min() > 0.999
+    assert _cosines(fast_encode(teacher, SENTENCES, batch_size=4), ref).min() > 0.99999
     student = SentenceTransformer(tiny_models["student"], device="cpu")
     raw = student.encode(SENTENCES, batch_size=4)
     np.testing.assert_allclose(fast_encode(student, SENTENCES, batch_size=4, normalize=False), raw, atol=1e-4)
@@ -52,7 +52,7 @@ def test_every_pooling_mode(student, mode, include_prompt):
     model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
     ref = model.encode(SENTENCES, batch_size=5, prompt="passage: ", normalize_embeddings=True)
     out = fast_encode(model, SENTENCES, batch_size=5, prompt="passage: ")
-    assert _cosines(out, ref).min() > 0.999, mode
+    assert _cosines(out, ref).min() > 0.99999, mode
 
 
 def test_dense_and_normalize_after_pooling(student):
@@ -62,7 +62,7 @@ def test_dense_and_normalize_after_pooling(student):
     ref = model.encode(SENTENCES, batch_size=4, normalize_embeddings=True)
     out = fast_encode(model, SENTENCES, batch_size=4)
     assert out.shape == (len(SENTENCES), 16)
-    assert _cosines(out, ref).min() > 0.999
+    assert _cosines(out, ref).min() > 0.99999
 
 
 def test_prepared_encoder_reuse_order_and_edge_cases(student):

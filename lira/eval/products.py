@@ -4,10 +4,13 @@ Data: the folder ``lira.data.products.build_products`` writes (``catalog``, ``qu
 ``qrels``). For each language, the split's products titled in that language are the corpus
 (``corpus="en"``: the English titles, i.e. cross-lingual search); queries of that language are
 encoded with ``prompt_name="query"``, products with ``prompt_name=document_prompt`` ("passage" by
-default, e5's asymmetric retrieval convention), both with ``lang``; faiss inner-product search over
-the (L2-normalised) vectors ranks the products. ``document_prompt="query"`` encodes titles as
-queries (e5's convention for symmetric tasks: on this catalogue's short titles the untrained e5
-student scores 0.735 mean nDCG@10 that way against 0.695, README "Product-search benchmark").
+default, e5's asymmetric retrieval convention), both with ``lang``; the exact inner product of
+the (L2-normalised) vectors ranks the products. Ties count against the model: among products with
+equal scores, unjudged ones come first, then judged ones by increasing gain (exact products last),
+so a constant encoder scores as badly as its scores allow, not by the catalogue's order.
+``document_prompt="query"`` encodes titles as queries (e5's convention for symmetric tasks: on this
+catalogue's short titles the untrained e5 student scores 0.735 mean nDCG@10 that way against 0.695,
+README "Product-search benchmark").
 
 Metrics (per query, then averaged per language, per language and query type, and over
 languages as ``mean/...``):
@@ -19,7 +22,9 @@ languages as ``mean/...``):
 
 BM25 baseline: ``evaluator.evaluate_bm25()`` (package ``bm25s``, extra ``lira[bm25]``), or any
 object with ``search(queries, corpus, *, lang, k) -> list[list[int]]`` through
-``evaluate_ranker``.
+``evaluate_ranker``; a ranker that also has ``scores(queries, corpus, *, lang)`` (as
+``BM25Ranker``) is ranked from its scores with the same pessimistic ties, documents scoring 0 left
+out.
 """
 
 from __future__ import annotations
@@ -44,6 +49,20 @@ class Ranker(Protocol):
 # --------------------------------------------------------------------------------------
 # Metrics.
 # --------------------------------------------------------------------------------------
+
+
+def rank_ties_last(scores: np.ndarray, k: int, gain: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """Indices of the ``k`` highest ``scores``, best first; equal scores are ordered against the
+    model: non-exact before exact, then by increasing ``gain``, then by index."""
+    n = scores.shape[0]
+    k = min(k, n)
+    if k < n:
+        kth = np.partition(scores, n - k)[n - k]  # the k-th highest score: keep everything tied with it
+        cand = np.flatnonzero(scores >= kth)
+    else:
+        cand = np.arange(n)
+    order = np.lexsort((cand, gain[cand], exact[cand], -scores[cand]))
+    return cand[order[:k]]
 
 
 def ndcg_at_k(ranked: Sequence[str], judged: Mapping[str, float], k: int = 10) -> float:
@@ -116,9 +135,15 @@ class BM25Ranker:
         docs, scores = retriever.retrieve(toks, k=k, show_progress=False, n_threads=1)
         out = []
         for row_d, row_s in zip(docs, scores):
-            # keep only documents with a positive score; ties and zero scores in corpus order
+            # keep only documents with a positive score; ties in bm25s's order
             out.append([int(d) for d, s in zip(row_d, row_s) if s > 0])
         return out
+
+    def scores(self, queries: Sequence[str], corpus: Sequence[str], *, lang: str) -> np.ndarray:
+        """``(len(queries), len(corpus))`` BM25 scores."""
+        retriever = self._index(corpus)
+        toks = [simple_tokenize(q, self.char_ngrams) or ["\u2205"] for q in queries]
+        return np.stack([np.asarray(retriever.get_scores(t), dtype=np.float64) for t in toks]) if toks else np.zeros((0, len(corpus)))
 
 
 # --------------------------------------------------------------------------------------
@@ -157,6 +182,7 @@ class ProductSearchEvaluator(Evaluator):
         self.document_prompt = document_prompt
         self.catalog = list(catalog)
         self.product_ids = [r["product_id"] for r in self.catalog]
+        self._row = {pid: i for i, pid in enumerate(self.product_ids)}
         self.queries = list(queries)
         present = sorted({q["lang"] for q in self.queries})
         self.langs = [l for l in (langs or present) if l in present]
@@ -177,9 +203,25 @@ class ProductSearchEvaluator(Evaluator):
     def _lang_queries(self, lang: str) -> list[Mapping]:
         return [q for q in self.queries if q["lang"] == lang]
 
-    def __call__(self, encoder: Encoder) -> dict[str, float]:
-        import faiss
+    def _tie_keys(self, query_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per catalogue row: the query's gain and whether the product is exact (``rank_ties_last``)."""
+        gain, exact = np.zeros(len(self.product_ids)), np.zeros(len(self.product_ids))
+        for pid, g in self.judged.get(query_id, {}).items():
+            if pid in self._row:
+                gain[self._row[pid]] = g
+        for pid in self.exact.get(query_id, ()):
+            if pid in self._row:
+                exact[self._row[pid]] = 1.0
+        return gain, exact
 
+    def _rank_scores(self, qs: Sequence[Mapping], scores: np.ndarray, positive_only: bool = False) -> list[list[str]]:
+        out = []
+        for q, row in zip(qs, scores):
+            top = rank_ties_last(row, self.k, *self._tie_keys(q["query_id"]))
+            out.append([self.product_ids[j] for j in top if not positive_only or row[j] > 0])
+        return out
+
+    def __call__(self, encoder: Encoder) -> dict[str, float]:
         rankings: dict[str, list[list[str]]] = {}
         doc_cache: dict[str, np.ndarray] = {}
         for lang in self.langs:
@@ -191,18 +233,21 @@ class ProductSearchEvaluator(Evaluator):
             docs = doc_cache[doc_lang]
             qv = _as_f32(encoder.encode([q["text"] for q in qs], lang=lang, prompt_name="query",
                                         batch_size=self.batch_size, show_progress_bar=False))
-            index = faiss.IndexFlatIP(docs.shape[1])
-            index.add(docs)
-            _, idx = index.search(qv, min(self.k, docs.shape[0]))
-            rankings[lang] = [[self.product_ids[j] for j in row if j >= 0] for row in idx]
+            rankings[lang] = []
+            for start in range(0, len(qs), 256):
+                rankings[lang] += self._rank_scores(qs[start : start + 256], qv[start : start + 256] @ docs.T)
         return self._score(rankings)
 
     def evaluate_ranker(self, ranker: Ranker) -> dict[str, float]:
         rankings = {}
         for lang in self.langs:
             qs = self._lang_queries(lang)
-            hits = ranker.search([q["text"] for q in qs], self._corpus_texts(lang), lang=lang, k=self.k)
-            rankings[lang] = [[self.product_ids[j] for j in row] for row in hits]
+            texts = [q["text"] for q in qs]
+            if hasattr(ranker, "scores"):
+                rankings[lang] = self._rank_scores(qs, ranker.scores(texts, self._corpus_texts(lang), lang=lang), positive_only=True)
+            else:
+                hits = ranker.search(texts, self._corpus_texts(lang), lang=lang, k=self.k)
+                rankings[lang] = [[self.product_ids[j] for j in row] for row in hits]
         return self._score(rankings)
 
     def evaluate_bm25(self, **bm25_kwargs) -> dict[str, float]:

@@ -69,7 +69,8 @@ class ReasoningEvaluator(Evaluator):
     positive = worse than English) for every other language; ``mean/accuracy``, ``mean/macro_f1``,
     ``mean/gap/...`` over the non-English languages. Macro-F1 averages over the labels that occur
     in the language's gold or predicted labels (scikit-learn's default), so a label absent from a
-    small test set does not count as F1 = 0. ``primary_metric`` is ``mean/macro_f1``.
+    small test set does not count as F1 = 0. A tie for the top logit that includes the gold label
+    counts as wrong (``pessimistic_argmax``). ``primary_metric`` is ``mean/macro_f1``.
     """
 
     primary_metric = "mean/macro_f1"
@@ -105,10 +106,11 @@ class ReasoningEvaluator(Evaluator):
         return list(self.by_lang)
 
     def predictions(self, scorer: Scorer) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """``{lang: (gold_ids, predicted_ids)}``."""
+        """``{lang: (gold_ids, predicted_ids)}``; ties count against the scorer (``pessimistic_argmax``)."""
         index = {label: i for i, label in enumerate(self.labels)}
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for lang, items in self.by_lang.items():
+            gold = np.array([index[str(ex.label)] for ex in items], dtype=np.int64)
             pred = np.empty(len(items), dtype=np.int64)
             groups = [[i for i, ex in enumerate(items) if ex.text_b is not None], [i for i, ex in enumerate(items) if ex.text_b is None]]
             for rows in groups:
@@ -119,8 +121,7 @@ class ReasoningEvaluator(Evaluator):
                     logits = _to_numpy(scorer(texts_a, texts_b, lang))  # type: ignore[arg-type]
                     if logits.shape != (len(chunk), len(self.labels)):
                         raise ValueError(f"scorer returned shape {logits.shape} for {len(chunk)} examples and {len(self.labels)} labels")
-                    pred[chunk] = logits.argmax(axis=-1)
-            gold = np.array([index[str(ex.label)] for ex in items], dtype=np.int64)
+                    pred[chunk] = pessimistic_argmax(logits, gold[chunk])
             out[lang] = (gold, pred)
         return out
 
@@ -141,6 +142,21 @@ class ReasoningEvaluator(Evaluator):
                     metrics[f"{lang}/gap/{metric}"] = metrics[f"{self.english}/{metric}"] - metrics[f"{lang}/{metric}"]
                 metrics[f"mean/gap/{metric}"] = float(np.mean([metrics[f"{lang}/gap/{metric}"] for lang in others]))
         return metrics
+
+
+def pessimistic_argmax(logits: np.ndarray, gold: np.ndarray) -> np.ndarray:
+    """Row-wise argmax where a tie for the top logit counts against the scorer: when the gold
+    label shares the maximum with another label, the prediction is the first such other label.
+    So a scorer giving every label the same logit is always wrong, not right whenever the gold
+    label happens to come first."""
+    pred = logits.argmax(axis=-1)
+    rows = np.arange(len(gold))
+    top = logits.max(axis=-1)
+    tied = logits == top[:, None]
+    tied[rows, gold] = False
+    lost = (logits[rows, gold] == top) & tied.any(axis=-1)
+    pred[lost] = tied[lost].argmax(axis=-1)
+    return pred
 
 
 def _to_numpy(logits: Any) -> np.ndarray:
