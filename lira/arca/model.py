@@ -19,6 +19,9 @@ from lira.config import ModelConfig
 from lira.io import atomic_directory
 from lira.languages import canonical_language, language_vocabulary
 from lira.models.device import default_device
+from lira.models.fingerprint import describe, sentence_transformer_settings, weights_digest
+
+ARCA_FORMAT = "lira-arca/1"
 ARCA_CONFIG_FILE = "arca.json"
 ARCA_WEIGHTS_FILE = "arca_modules.safetensors"
 STUDENT_DIR = "student"
@@ -136,6 +139,22 @@ class ArcaEncoder(nn.Module):
         self.train(was_training)
         return out
 
+    def fingerprint(self) -> dict[str, Any]:
+        """What decides this model's vectors (``lira.models.fingerprint``): every weight (student,
+        agents, fusion), the student's prompts, pooling and length, and the agents' settings. The
+        output is always normalised, whatever the student's own modules say."""
+        settings = {
+            **sentence_transformer_settings(self.transformer.model),
+            "encoder": "ArcaEncoder",
+            "arca_format": ARCA_FORMAT,
+            "normalize": True,
+            "prompt_name": self.config.prompt_name,
+            "agents": list(self.config.agents),
+            "char_ngram_orders": list(self.config.char_ngram_orders),
+            "language_aware_fusion": self.config.language_aware_fusion,
+        }
+        return describe(settings, weights_digest(self))
+
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the model atomically: a temp folder renamed into place."""
@@ -143,7 +162,7 @@ class ArcaEncoder(nn.Module):
             self.transformer.model.save(str(tmp / STUDENT_DIR))
             extra = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if not k.startswith("agents.0.")}
             save_file(extra, str(tmp / ARCA_WEIGHTS_FILE))
-            meta = {"format": "lira-arca/1", "model": vars(self.config).copy(), "languages": self.languages}
+            meta = {"format": ARCA_FORMAT, "model": vars(self.config).copy(), "languages": self.languages}
             (tmp / ARCA_CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         return Path(path)
 
