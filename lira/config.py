@@ -32,6 +32,10 @@ class ModelConfig:
     student: str = DEFAULT_STUDENT
     """Multilingual student, same forms as ``teacher``."""
     max_seq_length: int = 64
+    """Token limit of training texts (short: training time grows with it)."""
+    encode_max_seq_length: int | None = None
+    """Token limit when encoding (evaluation, indexes, search); None: the student's own limit (512 for
+    e5-small). Recorded in a saved model, so a model trained at 64 tokens still reads whole texts."""
     prompt_name: str | None = "query"
     """Role prompt for symmetric tasks (training, bitext) when the student defines one (e5: "query: ")."""
     freeze_word_embeddings: bool = True
