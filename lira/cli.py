@@ -10,11 +10,32 @@ from typing import List, Optional
 import typer
 import yaml
 from rich.console import Console
+from typer.core import TyperGroup
 
 from lira.cli_index import index_app, search_command
 
-# pretty_exceptions off: LiRA's own input errors are caught in main() and printed as one line.
-app = typer.Typer(help="LiRA: robust anchoring of low-resource sentence representations to English.", no_args_is_help=True, pretty_exceptions_enable=False)
+
+class LiraGroup(TyperGroup):
+    """LiRA's input errors (a config value, a pairs file's line, a language code, a missing file) end
+    a command with one line naming the field, file or line, and exit status 2: here, so ``main``,
+    ``python -m lira.cli`` and a test's ``CliRunner`` all see the same."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        from lira.config import ConfigError
+        from lira.data.pairs import PairFileError
+        from lira.languages import UnknownLanguageError
+
+        try:
+            return super().invoke(ctx)
+        except (PairFileError, ConfigError, UnknownLanguageError, FileNotFoundError) as err:
+            console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+
+
+# pretty_exceptions off: LiRA's own input errors are printed as one line (LiraGroup).
+app = typer.Typer(
+    help="LiRA: robust anchoring of low-resource sentence representations to English.", no_args_is_help=True, pretty_exceptions_enable=False, cls=LiraGroup,
+)
 data_app = typer.Typer(help="Build and inspect data sets.", no_args_is_help=True)
 products_app = typer.Typer(help="The multilingual product-retrieval data set.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
@@ -300,16 +321,8 @@ def lasr_study(
 
 
 def main() -> None:
-    """Console entry point: LiRA's input errors print one clear line (file, line, field) and exit 2."""
-    from lira.config import ConfigError
-    from lira.data.pairs import PairFileError
-    from lira.languages import UnknownLanguageError
-
-    try:
-        app()
-    except (PairFileError, ConfigError, UnknownLanguageError, FileNotFoundError) as err:
-        console.print(f"[bold red]error:[/] {err}", highlight=False)
-        raise SystemExit(2) from None
+    """Console entry point: LiRA's input errors print one clear line (file, line, field) and exit 2 (``LiraGroup``)."""
+    app()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -65,6 +65,7 @@ def evaluate_bitext(config: LiraConfig, encoder: Any, target: Any | None = None,
 def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: Console | None = None, resume: bool = True) -> DemoResult:
     console = console or Console()
     config = config or demo_config(quick)
+    config.check_paths()  # before the models load: a bad path should not cost minutes
     start = time.perf_counter()
     out_dir = Path(config.train.output_dir)
     console.rule("[bold]LiRA demo: Arca anchoring on human-translated Firefox strings")

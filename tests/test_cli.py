@@ -36,3 +36,39 @@ def test_config_command_prints_loadable_yaml(tmp_path):
     result = CliRunner().invoke(app, ["config"])
     assert result.exit_code == 0
     assert LiraConfig.from_dict(yaml.safe_load(result.stdout)) == LiraConfig()
+
+
+def _refuse_model_loading(monkeypatch):
+    import lira.arca.model
+    import lira.models.loading
+    import lira.pipeline
+    import lira.train
+
+    def loaded(*_args, **_kwargs):
+        raise AssertionError("a model was loaded before the configuration was checked")
+
+    for module in (lira.models.loading, lira.train, lira.pipeline):
+        monkeypatch.setattr(module, "load_sentence_transformer", loaded)
+    monkeypatch.setattr(lira.arca.model.ArcaEncoder, "from_student", loaded)
+
+
+def _error_lines(output):
+    return [line for line in output.splitlines() if line.strip()]
+
+
+def test_out_of_range_values_and_bad_paths_stop_in_one_line_before_models_load(tmp_path, monkeypatch):
+    _refuse_model_loading(monkeypatch)
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", "--set", "train.batch_size=-1"])
+    assert result.exit_code == 2 and _error_lines(result.output) == ["error: train.batch_size: expected an integer >= 1, got -1"]
+    result = runner.invoke(app, ["train", "--set", "train.warmup_ratio=1.5"])
+    assert result.exit_code == 2 and "train.warmup_ratio: expected a number in [0, 1], got 1.5" in result.output
+    a_file = tmp_path / "taken"
+    a_file.write_text("not a folder")
+    for args in (["train", "--set", f"train.output_dir={a_file}"], ["demo", "--quick", "--out", str(a_file / "run")]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert _error_lines(result.output) == [f"error: train.output_dir: {a_file} is a file, not a folder" + ("" if args[0] == "train" else f" (on the way to {a_file / 'run'})")]
+    result = runner.invoke(app, ["train", "--set", f"train.output_dir={tmp_path / 'out'}", "--set", f"data.train={tmp_path / 'missing.tsv'}"])
+    assert result.exit_code == 2 and "data.train:" in result.output and "no such file" in result.output
+
