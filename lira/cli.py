@@ -195,6 +195,7 @@ def eval_bitext(
     target: Optional[str] = typer.Option(None, help="Encode the English side with this model instead (e.g. the teacher)."),
     split: str = typer.Option("test", help="Split of the shipped corpus when --pairs is not given."),
     out: Optional[Path] = typer.Option(None, help="Write metrics JSON here."),
+    max_chars: Optional[int] = typer.Option(None, "--max-chars", min=1, help="Refuse pairs longer than this many characters (default: no limit; data.max_chars is a training filter)."),
 ) -> None:
     """Bitext retrieval both ways (accuracy@1, recall@10, MRR) per language."""
     from rich.table import Table
@@ -204,7 +205,7 @@ def eval_bitext(
     from lira.models.encoders import load_encoder
 
     kwargs = {"lang": lang} if (pairs and lang) else {}
-    loaded = load_pairs(str(pairs) if pairs else None, split=split, languages=[lang] if lang else None, **kwargs)
+    loaded = load_pairs(str(pairs) if pairs else None, split=split, languages=[lang] if lang else None, max_chars=max_chars, **kwargs)
     evaluator = BitextRetrievalEvaluator.from_pairs(loaded)
     metrics = evaluator(load_encoder(model), target_encoder=load_encoder(target) if target else None, show_progress_bar=True)
     table = Table(title=f"bitext retrieval: {model}")

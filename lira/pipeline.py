@@ -57,7 +57,8 @@ def demo_config(quick: bool = False) -> LiraConfig:
 
 
 def evaluate_bitext(config: LiraConfig, encoder: Any, target: Any | None = None, split: str = "test") -> dict[str, float]:
-    pairs = load_pairs(config.data.test if split == "test" else config.data.dev, split=split, languages=config.data.languages, max_chars=config.data.max_chars)
+    """Bitext retrieval on the test (or dev) pairs, read whole: ``data.max_chars`` filters training data only."""
+    pairs = load_pairs(config.data.test if split == "test" else config.data.dev, split=split, languages=config.data.languages, max_chars=None)
     evaluator = BitextRetrievalEvaluator.from_pairs(pairs, batch_size=config.eval.batch_size, max_pairs_per_language=config.eval.max_pairs_per_language)
     return evaluator(encoder, target_encoder=target)
 
