@@ -209,6 +209,10 @@ def test_a_model_saved_elsewhere_and_loaded_again_keeps_its_fingerprint(tiny_mod
     model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "char_ngram"]))
     idx = build_index(["Close all tabs.", "Search the web."], model, out_dir=tmp_path / "idx")
     assert idx.meta["fingerprint"]["id"] == model.fingerprint()["id"]
+    from lira.eval.base import CachingEncoder
+    from lira.models.fingerprint import encoder_fingerprint
+
+    assert encoder_fingerprint(CachingEncoder(model)) == model.fingerprint()
     model.save(tmp_path / "a")
     ArcaEncoder.load(tmp_path / "a").save(tmp_path / "b")
     again = ArcaEncoder.load(tmp_path / "b")

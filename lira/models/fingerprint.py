@@ -76,6 +76,9 @@ def encoder_fingerprint(encoder: Any) -> dict[str, Any] | None:
     own = getattr(encoder, "fingerprint", None)
     if callable(own):
         return own()
+    inner = getattr(encoder, "encoder", None)
+    if hasattr(inner, "encode"):  # a wrapper that hands on its model's vectors (lira.eval.base.CachingEncoder)
+        return encoder_fingerprint(inner)
     from sentence_transformers import SentenceTransformer  # noqa: PLC0415
 
     # The index passes its prompt names explicitly, so a wrapper's default prompt is left out.
