@@ -130,6 +130,8 @@ def test_a_model_trained_on_short_texts_encodes_whole_texts_after_loading(tiny_m
     del meta["model"]["encode_max_seq_length"]
     (tmp_path / "arca" / "arca.json").write_text(json.dumps(meta))
     assert ArcaEncoder.load(tmp_path / "arca").encode_max_seq_length == 128
+    with pytest.raises(ValueError, match="encode_max_seq_length=200, but the student can position only 128 tokens"):
+        ArcaEncoder.from_student(tiny_models["student"], ModelConfig(encode_max_seq_length=200))
 
 
 def test_cut_texts_are_reported_once_per_encode_call(tiny_models, caplog):

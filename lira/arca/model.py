@@ -50,6 +50,9 @@ class ArcaEncoder(nn.Module):
         unknown = [n for n in names if n not in AGENT_NAMES]
         if unknown:
             raise ValueError(f"model.agents: unknown agent(s) {unknown}; choose from {list(AGENT_NAMES)}")
+        positions = position_limit(student)
+        if self.config.encode_max_seq_length and positions and self.config.encode_max_seq_length > positions:
+            raise ValueError(f"model.encode_max_seq_length={self.config.encode_max_seq_length}, but the student can position only {positions} tokens")
         transformer = TransformerAgent(student, self.config.max_seq_length, self.config.pad_to_multiple_of)
         dim = transformer.dim
         agents: list[EncodingAgent] = [transformer]
