@@ -10,11 +10,32 @@ from typing import List, Optional
 import typer
 import yaml
 from rich.console import Console
+from typer.core import TyperGroup
 
 from lira.cli_index import index_app, search_command
 
-# pretty_exceptions off: LiRA's own input errors are caught in main() and printed as one line.
-app = typer.Typer(help="LiRA: robust anchoring of low-resource sentence representations to English.", no_args_is_help=True, pretty_exceptions_enable=False)
+
+class LiraGroup(TyperGroup):
+    """LiRA's input errors (a config value, a pairs file's line, a language code, a missing file) end
+    a command with one line naming the field, file or line, and exit status 2: here, so ``main``,
+    ``python -m lira.cli`` and a test's ``CliRunner`` all see the same."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        from lira.config import ConfigError
+        from lira.data.pairs import PairFileError
+        from lira.languages import UnknownLanguageError
+
+        try:
+            return super().invoke(ctx)
+        except (PairFileError, ConfigError, UnknownLanguageError, FileNotFoundError) as err:
+            console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+
+
+# pretty_exceptions off: LiRA's own input errors are printed as one line (LiraGroup).
+app = typer.Typer(
+    help="LiRA: robust anchoring of low-resource sentence representations to English.", no_args_is_help=True, pretty_exceptions_enable=False, cls=LiraGroup,
+)
 data_app = typer.Typer(help="Build and inspect data sets.", no_args_is_help=True)
 products_app = typer.Typer(help="The multilingual product-retrieval data set.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
@@ -187,6 +208,7 @@ def eval_bitext(
     target: Optional[str] = typer.Option(None, help="Encode the English side with this model instead (e.g. the teacher)."),
     split: str = typer.Option("test", help="Split of the shipped corpus when --pairs is not given."),
     out: Optional[Path] = typer.Option(None, help="Write metrics JSON here."),
+    max_chars: Optional[int] = typer.Option(None, "--max-chars", min=1, help="Refuse pairs longer than this many characters (default: no limit; data.max_chars is a training filter)."),
 ) -> None:
     """Bitext retrieval both ways (accuracy@1, recall@10, MRR) per language."""
     from rich.table import Table
@@ -196,7 +218,7 @@ def eval_bitext(
     from lira.models.encoders import load_encoder
 
     kwargs = {"lang": lang} if (pairs and lang) else {}
-    loaded = load_pairs(str(pairs) if pairs else None, split=split, languages=[lang] if lang else None, **kwargs)
+    loaded = load_pairs(str(pairs) if pairs else None, split=split, languages=[lang] if lang else None, max_chars=max_chars, **kwargs)
     evaluator = BitextRetrievalEvaluator.from_pairs(loaded)
     metrics = evaluator(load_encoder(model), target_encoder=load_encoder(target) if target else None, show_progress_bar=True)
     table = Table(title=f"bitext retrieval: {model}")
@@ -377,16 +399,8 @@ def report_readme(
 
 
 def main() -> None:
-    """Console entry point: LiRA's input errors print one clear line (file, line, field) and exit 2."""
-    from lira.config import ConfigError
-    from lira.data.pairs import PairFileError
-    from lira.languages import UnknownLanguageError
-
-    try:
-        app()
-    except (PairFileError, ConfigError, UnknownLanguageError, FileNotFoundError) as err:
-        console.print(f"[bold red]error:[/] {err}", highlight=False)
-        raise SystemExit(2) from None
+    """Console entry point: LiRA's input errors print one clear line (file, line, field) and exit 2 (``LiraGroup``)."""
+    app()
 
 
 if __name__ == "__main__":  # pragma: no cover

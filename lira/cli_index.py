@@ -106,9 +106,12 @@ def search_command(
     ef_search: Optional[int] = typer.Option(None, help="hnsw: override the index's efSearch."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per query instead of tables."),
     device: Optional[str] = typer.Option(None, help="cpu, cuda, ..."),
+    allow_model_mismatch: bool = typer.Option(False, "--allow-model-mismatch", help="Search even if --model is not the model that built the index (a warning)."),
 ) -> None:
     """Search an index: the top-k documents for each query."""
-    from lira.index.faiss_index import LiraIndexError, load_index, search
+    import warnings
+
+    from lira.index.faiss_index import LiraIndexError, ModelMismatchWarning, load_index, search
 
     texts = list(query or [])
     if queries is not None:
@@ -119,10 +122,17 @@ def search_command(
         raise typer.BadParameter("give at least one --query or a --queries file")
     try:
         idx = load_index(index)
-        results = search(idx, texts, model, k=k, lang=lang, doc_lang=doc_lang, nprobe=nprobe, ef_search=ef_search, device=device)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ModelMismatchWarning)
+            results = search(
+                idx, texts, model, k=k, lang=lang, doc_lang=doc_lang, nprobe=nprobe, ef_search=ef_search, device=device,
+                allow_model_mismatch=allow_model_mismatch,
+            )
     except LiraIndexError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(code=1) from err
+    for warning in caught:
+        typer.echo(f"warning: {warning.message}", err=True)
     for text, hits in zip(texts, results):
         if as_json:
             typer.echo(json.dumps({"query": text, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False))

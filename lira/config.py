@@ -3,7 +3,9 @@
 Every dataclass loads from and saves to YAML (``LiraConfig.from_yaml`` / ``to_yaml``); the CLI
 and the Python API both build a ``LiraConfig`` and pass it down, so a notebook and the command
 line train the same thing. Unknown keys are an error naming the offending field, so a typo in
-a YAML file never silently falls back to a default.
+a YAML file never silently falls back to a default. Every numeric field's range is checked when a
+dataclass is built (``__post_init__``) and the paths when a run starts (``LiraConfig.check_paths``),
+so a bad value stops a run in one line naming the field, before any model is loaded.
 """
 
 from __future__ import annotations
@@ -29,6 +31,34 @@ class ConfigError(ValueError):
     """A configuration value or key that LiRA cannot use."""
 
 
+#: The ranges a numeric field may be restricted to, by the words the error uses for them.
+RANGES: dict[str, Callable[[Any], bool]] = {
+    ">= 0": lambda v: v >= 0,
+    ">= 1": lambda v: v >= 1,
+    "> 0": lambda v: v > 0,
+    "in [0, 1]": lambda v: 0 <= v <= 1,
+    "in [0, 1)": lambda v: 0 <= v < 1,
+    "in [0, 2**32)": lambda v: 0 <= v < 2**32,  # a seed numpy and torch both take
+}
+
+
+def check_ranges(obj: Any, section: str, ranges: dict[str, str]) -> None:
+    """Raise a one-line ``ConfigError`` naming ``section.field`` for the first field of ``obj`` out of
+    its range (a key of ``RANGES``). The field's annotation says the rest: ``int`` fields must hold
+    integers (``True`` is not one), ``X | None`` fields may be null. NaN is in no range."""
+    annotations = {f.name: str(f.type) for f in dataclasses.fields(obj)}
+    for name, spec in ranges.items():
+        value, annotation = getattr(obj, name), annotations[name]
+        nullable = "None" in annotation
+        if value is None and nullable:
+            continue
+        integer = annotation.startswith("int")
+        number = isinstance(value, int) if integer else isinstance(value, (int, float))
+        if isinstance(value, bool) or not number or not RANGES[spec](value):
+            expected = f"{'an integer' if integer else 'a number'} {spec}{' or null' if nullable else ''}"
+            raise ConfigError(f"{section}.{name}: expected {expected}, got {value!r}")
+
+
 @dataclass
 class ModelConfig:
     teacher: str = DEFAULT_TEACHER
@@ -38,6 +68,10 @@ class ModelConfig:
     student: str = DEFAULT_STUDENT
     """Multilingual student, same forms as ``teacher``."""
     max_seq_length: int = 64
+    """Token limit of training texts (short: training time grows with it)."""
+    encode_max_seq_length: int | None = None
+    """Token limit when encoding (evaluation, indexes, search); None: the student's own limit (512 for
+    e5-small). Recorded in a saved model, so a model trained at 64 tokens still reads whole texts."""
     prompt_name: str | None = "query"
     """Role prompt for symmetric tasks (training, bitext) when the student defines one (e5: "query: ")."""
     freeze_word_embeddings: bool = True
@@ -86,11 +120,17 @@ class ModelConfig:
     sees (``train.compile``: one graph per shape) at the price of a few padded positions."""
 
     def __post_init__(self) -> None:
-        if self.pad_to_multiple_of is not None and self.pad_to_multiple_of <= 0:
-            raise ConfigError(f"model.pad_to_multiple_of: expected a positive integer or null, got {self.pad_to_multiple_of}")
+        check_ranges(self, "model", {
+            "max_seq_length": ">= 1", "encode_max_seq_length": ">= 1", "trainable_top_layers": ">= 0", "char_ngram_buckets": ">= 1",
+            "char_ngram_dim": ">= 1", "language_embedding_dim": ">= 1", "lora_rank": ">= 0", "lora_alpha": "> 0",
+            "lora_dropout": "in [0, 1)", "projection_dim": ">= 0", "pad_to_multiple_of": ">= 1",
+        })
+        if not self.char_ngram_orders or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.char_ngram_orders):
+            raise ConfigError(f"model.char_ngram_orders: expected a non-empty list of integers >= 1, got {self.char_ngram_orders!r}")
 
 
 GEOMETRY_MODES = ("cosine", "correlation")
+MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
 COMPILE_MODES = ("no", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
@@ -109,6 +149,10 @@ class ArcaConfig:
     only their pattern (per-sentence Pearson correlation), not the teacher's similarity scale."""
 
     def __post_init__(self) -> None:
+        check_ranges(self, "arca", {
+            "anchor_weight": ">= 0", "anchor_english_weight": ">= 0", "contrastive_weight": ">= 0",
+            "contrastive_temperature": "> 0", "geometry_weight": ">= 0",
+        })
         if self.geometry_mode not in GEOMETRY_MODES:
             raise ConfigError(f"arca.geometry_mode: expected one of {', '.join(GEOMETRY_MODES)}, got {self.geometry_mode!r}")
 
@@ -128,6 +172,9 @@ class DataConfig:
     ood_dev: list[str] | None = None
     """Out-of-domain dev pairs (files or folders; their ``dev`` split) that training evaluates beside
     ``dev``; None: the shipped catalogs of other software projects (``lira/resources/gettext``)."""
+
+    def __post_init__(self) -> None:
+        check_ranges(self, "data", {"max_train_pairs_per_language": ">= 1", "subset_seed": "in [0, 2**32)", "max_chars": ">= 1"})
 
 
 @dataclass
@@ -170,6 +217,14 @@ class TrainConfig:
     bound the shapes. Not with the frozen-prefix cache."""
 
     def __post_init__(self) -> None:
+        check_ranges(self, "train", {
+            "seed": "in [0, 2**32)", "batch_size": ">= 1", "gradient_accumulation_steps": ">= 1", "learning_rate": "> 0",
+            "head_learning_rate": ">= 0", "weight_decay": ">= 0", "warmup_ratio": "in [0, 1]", "epochs": "> 0",
+            "max_steps": ">= 1", "checkpoint_every": ">= 1", "log_every": ">= 1", "max_grad_norm": ">= 0",
+            "num_threads": ">= 1", "num_workers": ">= 0",
+        })
+        if self.mixed_precision not in MIXED_PRECISION:
+            raise ConfigError(f"train.mixed_precision: expected one of {', '.join(MIXED_PRECISION)}, got {self.mixed_precision!r}")
         if self.compile not in COMPILE_MODES:
             raise ConfigError(f"train.compile: expected one of {', '.join(COMPILE_MODES)}, got {self.compile!r}")
 
@@ -178,6 +233,9 @@ class TrainConfig:
 class EvalConfig:
     batch_size: int = 128
     max_pairs_per_language: int | None = None
+
+    def __post_init__(self) -> None:
+        check_ranges(self, "eval", {"batch_size": ">= 1", "max_pairs_per_language": ">= 1"})
 
 
 CONSISTENCY_KINDS = ("sym_kl", "js")
@@ -251,6 +309,7 @@ class LasrConfig:
             raise ConfigError(f"lasr.few_shot_k: may not be negative, got {self.few_shot_k}")
         if self.hidden_dim <= 0 or self.language_embedding_dim <= 0:
             raise ConfigError("lasr.hidden_dim and lasr.language_embedding_dim must be positive")
+        check_ranges(self, "lasr", {"queries_per_language": ">= 1", "batch_size": ">= 1", "head_steps": ">= 1"})
         from lira.data.noise import parse_noise_kinds
 
         try:
@@ -297,6 +356,21 @@ class LiraConfig:
 
     def to_yaml(self, path: str | Path) -> None:
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+    def check_paths(self) -> None:
+        """Raise ``ConfigError`` naming the field for a path a run cannot use: an output folder that
+        is a file (or lies under one), a data file or folder that does not exist. Called first
+        thing by ``train_arca`` and ``run_demo``, before any model is loaded."""
+        out = Path(self.train.output_dir)
+        blocker = next((p for p in (out, *out.parents) if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise ConfigError(f"train.output_dir: {blocker} is a file, not a folder" + ("" if blocker == out else f" (on the way to {out})"))
+        named = {"data.train": self.data.train, "data.dev": self.data.dev, "data.test": self.data.test}
+        if self.lasr.enabled:
+            named["lasr.data"] = self.lasr.data
+        for name, value in named.items():
+            if value is not None and not Path(value).expanduser().exists():
+                raise ConfigError(f"{name}: {value}: no such file or folder")
 
     def override(self, dotted: dict[str, Any]) -> "LiraConfig":
         """Return a copy with ``{"train.seed": 1, "arca.geometry_weight": 0}`` applied."""

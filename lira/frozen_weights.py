@@ -13,12 +13,13 @@ models. Checkpoints written before this existed carry every weight and load as t
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from safetensors import safe_open
 from torch import nn
+
+from lira.models.fingerprint import tensors_digest
 
 MODEL_FILE = "model.safetensors"  # accelerate's name for the first prepared model's weights
 
@@ -30,12 +31,8 @@ def frozen_parameter_names(module: nn.Module) -> set[str]:
 
 def frozen_digest(module: nn.Module) -> str:
     """sha256 over the frozen parameters' names and values (one pass, no copy on a CPU)."""
-    digest = hashlib.sha256()
     params = dict(module.named_parameters())
-    for name in sorted(frozen_parameter_names(module)):
-        digest.update(name.encode())
-        digest.update(params[name].detach().float().cpu().contiguous().numpy())
-    return digest.hexdigest()
+    return tensors_digest((name, params[name]) for name in sorted(frozen_parameter_names(module)))
 
 
 def drop_frozen_weights(models: list[nn.Module], weights: list[dict[str, Any]], _output_dir: str) -> None:

@@ -65,7 +65,8 @@ def demo_config(quick: bool = False) -> LiraConfig:
 
 
 def evaluate_bitext(config: LiraConfig, encoder: Any, target: Any | None = None, split: str = "test") -> dict[str, float]:
-    pairs = load_pairs(config.data.test if split == "test" else config.data.dev, split=split, languages=config.data.languages, max_chars=config.data.max_chars)
+    """Bitext retrieval on the test (or dev) pairs, read whole: ``data.max_chars`` filters training data only."""
+    pairs = load_pairs(config.data.test if split == "test" else config.data.dev, split=split, languages=config.data.languages, max_chars=None)
     evaluator = BitextRetrievalEvaluator.from_pairs(pairs, batch_size=config.eval.batch_size, max_pairs_per_language=config.eval.max_pairs_per_language)
     return evaluator(encoder, target_encoder=target)
 
@@ -73,6 +74,7 @@ def evaluate_bitext(config: LiraConfig, encoder: Any, target: Any | None = None,
 def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: Console | None = None, resume: bool = True) -> DemoResult:
     console = console or Console()
     config = config or demo_config(quick)
+    config.check_paths()  # before the models load: a bad path should not cost minutes
     start = time.perf_counter()
     out_dir = Path(config.train.output_dir)
     console.rule("[bold]LiRA demo: Arca anchoring on human-translated Firefox strings")

@@ -171,6 +171,7 @@ def train_arca(
     frozen lower layers are read from it instead of recomputed (``lira eval suite`` trains many
     models from one student this way); every training text must be in it.
     """
+    config.check_paths()
     tc = config.train
     if tc.compile != "no" and prefix_cache is not None:
         raise ValueError("train.compile cannot be combined with a frozen-prefix cache (it swaps the backbone's forward at run time)")

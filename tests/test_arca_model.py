@@ -105,3 +105,44 @@ def test_models_load_onto_a_visible_gpu_unless_told_otherwise(tiny_models, monke
     # with no GPU the loaders fall back to the CPU, given no device
     assert ArcaEncoder.from_student(tiny_models["student"]).device.type == "cpu"
     assert load_sentence_transformer(tiny_models["teacher"]).device.type == "cpu"
+
+
+MIDDLE = "Open a new window. Save the page as a file. Close all tabs."  # 9-63 tokens of the tiny tokenizer
+
+
+def test_a_model_trained_on_short_texts_encodes_whole_texts_after_loading(tiny_models, tmp_path):
+    import json
+
+    from lira.arca.agents.transformer import st_tokenize
+
+    model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer"], max_seq_length=8))
+    tokens = model.transformer.prepare([MIDDLE])["input_ids"].shape[1]
+    assert tokens == 8  # training cuts at model.max_seq_length
+    plain = SentenceTransformer(tiny_models["student"], device="cpu")
+    assert 8 < st_tokenize(plain, [f"query: {MIDDLE}"])["input_ids"].shape[1] < 64
+    expected = plain.encode([f"query: {MIDDLE}"], normalize_embeddings=True)
+    np.testing.assert_allclose(model.encode([MIDDLE]), expected, atol=1e-5)
+    loaded = ArcaEncoder.load(model.save(tmp_path / "arca"))
+    assert json.loads((tmp_path / "arca" / "arca.json").read_text())["model"]["encode_max_seq_length"] == 64  # the student's own
+    np.testing.assert_allclose(loaded.encode([MIDDLE]), expected, atol=1e-5)
+    # a model saved before the length was recorded reads what the backbone can position
+    meta = json.loads((tmp_path / "arca" / "arca.json").read_text())
+    del meta["model"]["encode_max_seq_length"]
+    (tmp_path / "arca" / "arca.json").write_text(json.dumps(meta))
+    assert ArcaEncoder.load(tmp_path / "arca").encode_max_seq_length == 128
+    with pytest.raises(ValueError, match="encode_max_seq_length=200, but the student can position only 128 tokens"):
+        ArcaEncoder.from_student(tiny_models["student"], ModelConfig(encode_max_seq_length=200))
+
+
+def test_cut_texts_are_reported_once_per_encode_call(tiny_models, caplog):
+    import logging
+
+    model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer"], encode_max_seq_length=20))
+    with caplog.at_level(logging.WARNING, logger="lira.arca.model"):
+        model.encode(["Close all tabs.", MIDDLE, MIDDLE + " " + MIDDLE], batch_size=1)
+    cut = [r.getMessage() for r in caplog.records if "were cut" in r.getMessage()]
+    assert len(cut) == 1 and "2 of 3 texts were longer than 20 tokens" in cut[0] and "cut to 20" in cut[0]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="lira.arca.model"):
+        model.encode(["Close all tabs."])
+    assert not caplog.records

@@ -40,3 +40,49 @@ def test_length_grouped_batches_are_deterministic_complete_and_grouped():
     assert len(batches) == len(sampler) == 100
     spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches) / len(batches)
     assert spread < 10  # random batches of 10 would spread ~80 of the 0..100 range
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("train.batch_size", 0, "train.batch_size: expected an integer >= 1, got 0"),
+    ("train.learning_rate", 0, "train.learning_rate: expected a number > 0, got 0.0"),
+    ("train.warmup_ratio", -0.1, r"train.warmup_ratio: expected a number in \[0, 1\], got -0.1"),
+    ("train.max_steps", 0, "train.max_steps: expected an integer >= 1 or null, got 0"),
+    ("train.checkpoint_every", 0, "train.checkpoint_every: expected an integer >= 1"),
+    ("train.epochs", float("nan"), "train.epochs: expected a number > 0, got nan"),
+    ("train.seed", -1, r"train.seed: expected an integer in \[0, 2\*\*32\)"),
+    ("train.mixed_precision", "fp8", "train.mixed_precision: expected one of auto, no, bf16, fp16"),
+    ("model.max_seq_length", 0, "model.max_seq_length: expected an integer >= 1, got 0"),
+    ("model.encode_max_seq_length", 0, "model.encode_max_seq_length: expected an integer >= 1 or null"),
+    ("model.lora_dropout", 1.0, r"model.lora_dropout: expected a number in \[0, 1\)"),
+    ("model.char_ngram_orders", [2, 0], "model.char_ngram_orders: expected a non-empty list of integers >= 1"),
+    ("arca.contrastive_temperature", 0, "arca.contrastive_temperature: expected a number > 0"),
+    ("arca.geometry_weight", -1, "arca.geometry_weight: expected a number >= 0"),
+    ("data.max_chars", 0, "data.max_chars: expected an integer >= 1, got 0"),
+    ("eval.batch_size", 0, "eval.batch_size: expected an integer >= 1"),
+    ("lasr.head_steps", 0, "lasr.head_steps: expected an integer >= 1"),
+])
+def test_out_of_range_values_are_refused_naming_the_field(field, value, message):
+    with pytest.raises(ConfigError, match=f"^{message}"):
+        LiraConfig().override({field: value})
+
+
+def test_ranges_allow_the_edges_and_null_and_check_python_values():
+    cfg = LiraConfig().override({"train.warmup_ratio": 1, "train.max_steps": None, "arca.geometry_weight": 0, "model.encode_max_seq_length": 512})
+    assert cfg.train.warmup_ratio == 1.0 and cfg.model.encode_max_seq_length == 512
+    from lira.config import TrainConfig
+
+    with pytest.raises(ConfigError, match="train.batch_size: expected an integer >= 1, got True"):
+        TrainConfig(batch_size=True)
+    with pytest.raises(ConfigError, match="train.batch_size: expected an integer >= 1, got '8'"):
+        TrainConfig(batch_size="8")
+
+
+def test_output_dir_that_is_a_file_is_refused_before_training(tmp_path):
+    from lira.train import train_arca
+
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    cfg = LiraConfig().override({"train.output_dir": str(taken), "model.student": "no-such-model", "model.teacher": "no-such-model"})
+    with pytest.raises(ConfigError, match=f"^train.output_dir: {taken} is a file, not a folder$"):
+        train_arca(cfg)
+    LiraConfig().override({"train.output_dir": str(tmp_path / "new" / "run")}).check_paths()  # not there yet: fine

@@ -183,3 +183,80 @@ def test_cli_build_and_search_with_a_real_model(tiny_models, tmp_path):
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["search", "--index", str(tmp_path / "nope"), "--query", "x"])
     assert result.exit_code == 1 and "no such index folder" in result.output
+
+
+def test_query_encoder_of_another_model_is_refused_even_at_the_same_dimension(tiny_models, tmp_path):
+    from lira.index.faiss_index import ModelMismatchWarning
+    from lira.models.encoders import load_encoder
+
+    student, teacher = load_encoder(tiny_models["student"]), load_encoder(tiny_models["teacher"])
+    build_index(["Close all tabs.", "Search the web."], student, out_dir=tmp_path / "idx", model_name="student")
+    assert student.encode(["x"]).shape == teacher.encode(["x"]).shape  # same width: only the fingerprint tells
+    with pytest.raises(LiraIndexError, match=r"query encoder SentenceTransformerEncoder \(fingerprint \w+\) is not the model .* \(student, fingerprint \w+\); they differ in .*weights") as err:
+        search(tmp_path / "idx", "Search the web.", teacher)
+    assert "\n" not in str(err.value)
+    with pytest.warns(ModelMismatchWarning, match="searching anyway"):
+        assert len(search(tmp_path / "idx", "Search the web.", teacher, k=1, allow_model_mismatch=True)) == 1
+    assert search(tmp_path / "idx", "Search the web.", student, k=1)[0].text == "Search the web."
+    # by name: the same folder loaded again is the same model
+    assert search(tmp_path / "idx", "Search the web.", tiny_models["student"], k=1)[0].text == "Search the web."
+
+
+def test_a_model_saved_elsewhere_and_loaded_again_keeps_its_fingerprint(tiny_models, tmp_path):
+    import torch
+
+    from lira.arca.model import ArcaEncoder
+    from lira.config import ModelConfig
+
+    model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "char_ngram"]))
+    idx = build_index(["Close all tabs.", "Search the web."], model, out_dir=tmp_path / "idx")
+    assert idx.meta["fingerprint"]["id"] == model.fingerprint()["id"]
+    from lira.eval.base import CachingEncoder
+    from lira.models.fingerprint import encoder_fingerprint
+
+    assert encoder_fingerprint(CachingEncoder(model)) == model.fingerprint()
+    model.save(tmp_path / "a")
+    ArcaEncoder.load(tmp_path / "a").save(tmp_path / "b")
+    again = ArcaEncoder.load(tmp_path / "b")
+    assert search(tmp_path / "idx", "Search the web.", again, k=1)[0].text == "Search the web."
+    with torch.no_grad():
+        again.fusion.gate.bias.add_(0.1)  # trained a little further in place: another model
+    with pytest.raises(LiraIndexError, match="differ in weights"):
+        search(tmp_path / "idx", "Search the web.", again)
+
+
+def test_fingerprint_is_computed_once_per_loaded_model(tiny_models, monkeypatch):
+    from lira.models import fingerprint
+    from lira.models.encoders import load_encoder
+
+    calls = []
+    real = fingerprint.tensors_digest
+    monkeypatch.setattr(fingerprint, "tensors_digest", lambda named: calls.append(1) or real(named))
+    enc = load_encoder(tiny_models["student"])
+    idx = build_index(["Close all tabs.", "Search the web."], enc)
+    for _ in range(3):
+        search(idx, "Search the web.", enc)
+    assert len(calls) == 1
+
+
+def test_cli_search_refuses_another_model_unless_allowed(tiny_models, tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from lira.cli_index import index_app, search_command
+
+    app = typer.Typer()
+    app.add_typer(index_app, name="index")
+    app.command("search")(search_command)
+    docs = tmp_path / "docs.txt"
+    docs.write_text("Close all tabs.\nSearch the web.\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", "build", "--model", tiny_models["student"], "--input", str(docs), "--out", str(tmp_path / "idx")]).exit_code == 0
+    args = ["search", "--index", str(tmp_path / "idx"), "-q", "Search the web.", "--json", "--model", tiny_models["teacher"]]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    line = next(x for x in result.output.splitlines() if x.startswith("error:"))
+    assert tiny_models["teacher"] in line and tiny_models["student"] in line and "--allow-model-mismatch" in line
+    result = runner.invoke(app, [*args, "--allow-model-mismatch"])
+    assert result.exit_code == 0, result.output
+    assert any(x.startswith("warning: query encoder") for x in result.output.splitlines())

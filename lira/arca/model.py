@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -14,14 +15,20 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from lira.arca.agents import AGENT_NAMES, CharNgramAgent, EncodingAgent, RomanizedAgent, TransformerAgent
+from lira.arca.agents.transformer import position_limit
 from lira.arca.fusion import LanguageAwareFusion
 from lira.config import ModelConfig
 from lira.io import atomic_directory
 from lira.languages import canonical_language, language_vocabulary
 from lira.models.device import default_device
+from lira.models.fingerprint import describe, sentence_transformer_settings, weights_digest
+
+ARCA_FORMAT = "lira-arca/1"
 ARCA_CONFIG_FILE = "arca.json"
 ARCA_WEIGHTS_FILE = "arca_modules.safetensors"
 STUDENT_DIR = "student"
+
+logger = logging.getLogger(__name__)
 
 
 class ArcaEncoder(nn.Module):
@@ -43,6 +50,9 @@ class ArcaEncoder(nn.Module):
         unknown = [n for n in names if n not in AGENT_NAMES]
         if unknown:
             raise ValueError(f"model.agents: unknown agent(s) {unknown}; choose from {list(AGENT_NAMES)}")
+        positions = position_limit(student)
+        if self.config.encode_max_seq_length and positions and self.config.encode_max_seq_length > positions:
+            raise ValueError(f"model.encode_max_seq_length={self.config.encode_max_seq_length}, but the student can position only {positions} tokens")
         transformer = TransformerAgent(student, self.config.max_seq_length, self.config.pad_to_multiple_of)
         dim = transformer.dim
         agents: list[EncodingAgent] = [transformer]
@@ -73,6 +83,12 @@ class ArcaEncoder(nn.Module):
     @property
     def dim(self) -> int:
         return self.transformer.dim
+
+    @property
+    def encode_max_seq_length(self) -> int | None:
+        """Where ``encode`` cuts texts: ``model.encode_max_seq_length``, else the student's own limit
+        (512 for e5-small), whatever length training used."""
+        return self.config.encode_max_seq_length or self.transformer.native_max_seq_length
 
     def language_id(self, lang: str | None) -> int:
         if lang is None:
@@ -118,7 +134,10 @@ class ArcaEncoder(nn.Module):
         show_progress_bar: bool = False,
         **_: Any,
     ) -> np.ndarray:
-        """Encode ``sentences`` to L2-normalised float32 rows (length-sorted batches, order restored)."""
+        """Encode ``sentences`` to L2-normalised float32 rows (length-sorted batches, order restored).
+
+        Texts longer than ``encode_max_seq_length`` tokens are cut there; how many were is logged
+        once per call."""
         sentences = list(sentences)
         langs = list(lang) if isinstance(lang, (list, tuple)) else [lang] * len(sentences)
         if len(langs) != len(sentences):
@@ -129,21 +148,51 @@ class ArcaEncoder(nn.Module):
         out = np.zeros((len(sentences), self.dim), dtype=np.float32)
         device = self.device
         starts = range(0, len(sentences), batch_size)
-        for start in tqdm(starts, desc="encode", disable=not show_progress_bar, leave=False):
-            idx = order[start : start + batch_size]
-            batch = self.prepare([sentences[i] for i in idx], [langs[i] for i in idx], prompt_name)
-            out[idx] = self(move_to_device(batch, device)).float().cpu().numpy()
+        prompt = self.transformer.prompt(prompt_name or self.config.prompt_name)
+        cut: list[int] = []
+        with self.transformer.length_limit(self.encode_max_seq_length):
+            for start in tqdm(starts, desc="encode", disable=not show_progress_bar, leave=False):
+                idx = order[start : start + batch_size]
+                texts = [sentences[i] for i in idx]
+                batch = self.prepare(texts, [langs[i] for i in idx], prompt_name)
+                cut += self.transformer.cut_lengths(batch["transformer"], texts, prompt)
+                out[idx] = self(move_to_device(batch, device)).float().cpu().numpy()
         self.train(was_training)
+        if cut:
+            logger.warning(
+                "encode: %d of %d texts were longer than %d tokens (the longest %d) and were cut to %d (model.encode_max_seq_length)",
+                len(cut), len(sentences), self.encode_max_seq_length, max(cut), self.encode_max_seq_length,
+            )
         return out
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What decides this model's vectors (``lira.models.fingerprint``): every weight (student,
+        agents, fusion), the student's prompts, pooling and length, and the agents' settings. The
+        output is always normalised, whatever the student's own modules say."""
+        settings = {
+            **sentence_transformer_settings(self.transformer.model),
+            "encoder": "ArcaEncoder",
+            "arca_format": ARCA_FORMAT,
+            "normalize": True,
+            "max_seq_length": self.encode_max_seq_length,
+            "prompt_name": self.config.prompt_name,
+            "agents": list(self.config.agents),
+            "char_ngram_orders": list(self.config.char_ngram_orders),
+            "language_aware_fusion": self.config.language_aware_fusion,
+        }
+        return describe(settings, weights_digest(self))
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the model atomically: a temp folder renamed into place."""
-        with atomic_directory(path) as tmp:
+        """Write the model atomically: a temp folder renamed into place. The encoding length is
+        recorded (resolved) in ``arca.json`` and is the student folder's own, so the model encodes
+        full texts after loading, not the training length."""
+        with atomic_directory(path) as tmp, self.transformer.length_limit(self.encode_max_seq_length):
             self.transformer.model.save(str(tmp / STUDENT_DIR))
             extra = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if not k.startswith("agents.0.")}
             save_file(extra, str(tmp / ARCA_WEIGHTS_FILE))
-            meta = {"format": "lira-arca/1", "model": vars(self.config).copy(), "languages": self.languages}
+            model = {**vars(self.config), "encode_max_seq_length": self.encode_max_seq_length}
+            meta = {"format": ARCA_FORMAT, "model": model, "languages": self.languages}
             (tmp / ARCA_CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         return Path(path)
 
@@ -157,6 +206,10 @@ class ArcaEncoder(nn.Module):
         config = ModelConfig(**meta["model"])
         device = default_device(device)
         student = SentenceTransformer(str(path / STUDENT_DIR), device=device)
+        if config.encode_max_seq_length is None:
+            # Saved before the encoding length was recorded: the student folder holds the training
+            # length (the demo's 64), so encode up to what the backbone can position instead.
+            config.encode_max_seq_length = position_limit(student)
         model = cls(student, config)
         missing, unexpected = model.load_state_dict(load_file(str(path / ARCA_WEIGHTS_FILE)), strict=False)
         bad_missing = [k for k in missing if not k.startswith("agents.0.")]

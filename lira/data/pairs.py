@@ -138,9 +138,9 @@ def _clean(value: str) -> str:
 
 
 class _Reader:
-    def __init__(self, path: Path, lang: str | None, max_chars: int) -> None:
+    def __init__(self, path: Path, lang: str | None, max_chars: int | None) -> None:
         self.path = path
-        self.max_chars = max_chars
+        self.max_chars = max_chars if max_chars is not None else float("inf")
         self.lang = canonical_language(lang, where="lang= argument") if lang is not None else None
 
     def err(self, line: int, reason: str, field: str | None = None) -> PairFileError:
@@ -217,7 +217,7 @@ def load_pairs(
     languages: Iterable[str] | None = ...,
     *,
     lang: str | None = ...,
-    max_chars: int = ...,
+    max_chars: int | None = ...,
     on_error: Literal["raise"] = ...,
 ) -> list[ParallelPair]: ...
 
@@ -229,7 +229,7 @@ def load_pairs(
     languages: Iterable[str] | None = ...,
     *,
     lang: str | None = ...,
-    max_chars: int = ...,
+    max_chars: int | None = ...,
     on_error: Literal["collect"],
 ) -> tuple[list[ParallelPair], list[PairFileError]]: ...
 
@@ -240,7 +240,7 @@ def load_pairs(
     languages: Iterable[str] | None = None,
     *,
     lang: str | None = None,
-    max_chars: int = DEFAULT_MAX_CHARS,
+    max_chars: int | None = DEFAULT_MAX_CHARS,
     on_error: str = "raise",
 ):
     """Load sentence pairs, validating every line.
@@ -252,13 +252,14 @@ def load_pairs(
     ``lang``: the language of a two-column TSV (or of JSONL rows without ``lang``); rows
     that do name a language must agree with it.
     ``max_chars``: the longest allowed TSV line, or JSON ``en``/``text`` value (a JSON line's
-    own length depends on escaping), in characters.
+    own length depends on escaping), in characters; None: no limit (evaluation data is read whole,
+    the limit is a training filter).
     ``on_error``: ``"raise"`` (default) raises the first :class:`PairFileError`;
     ``"collect"`` returns ``(pairs, errors)`` with every bad line reported in ``errors``.
     """
     if on_error not in ("raise", "collect"):
         raise ValueError(f"on_error must be 'raise' or 'collect', not {on_error!r}")
-    if max_chars < 1:
+    if max_chars is not None and max_chars < 1:
         raise ValueError("max_chars must be positive")
     wanted = None
     if languages is not None:

@@ -222,7 +222,7 @@ def build_suite_data(suite: SuiteConfig) -> SuiteData:
     maps = code_mix_word_maps(languages)
     rng = random.Random(suite.data_seed)
 
-    pairs = load_pairs(config.data.test, split="test", languages=languages, max_chars=config.data.max_chars)
+    pairs = load_pairs(config.data.test, split="test", languages=languages, max_chars=None)  # data.max_chars is a training filter
     by_lang: dict[str, list[Any]] = {}
     for pair in pairs:
         by_lang.setdefault(pair.lang, []).append(pair)

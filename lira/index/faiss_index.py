@@ -7,7 +7,11 @@ into place, so a reader never sees a half-written index):
   with ``nlist`` inverted lists, ``nprobe`` searched; ``hnsw``: ``IndexHNSWFlat`` with ``m``
   links per node, ``ef_construction`` and ``ef_search``; all with the inner-product metric);
 * ``docs.jsonl`` - one ``{"id", "text", "lang"}`` object per indexed row, in index order;
-* ``meta.json`` - model name, kind, parameters, dimension, count, the prompts used.
+* ``meta.json`` - model name and fingerprint, kind, parameters, dimension, count, the prompts used.
+
+The fingerprint (``lira.models.fingerprint``: a digest of the model's weights, prompts, pooling,
+normalisation and length) is what ``search`` checks a query encoder against: a query encoded by
+another model of the same width would otherwise be answered, silently and wrongly.
 
 ``build_index`` encodes texts with any LiRA ``Encoder`` (or a model name for
 ``lira.models.encoders.load_encoder``); ``load_index`` opens a folder; ``search`` encodes queries
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -26,6 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from lira.io import atomic_directory
+from lira.models.fingerprint import differences, encoder_fingerprint
 
 INDEX_FILE = "index.faiss"
 DOCS_FILE = "docs.jsonl"
@@ -43,6 +49,10 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 
 class LiraIndexError(ValueError):
     """An index folder that is missing, incomplete or corrupt, or a query that does not fit it."""
+
+
+class ModelMismatchWarning(UserWarning):
+    """Queries encoded by another model than the index's, searched anyway (``allow_model_mismatch``)."""
 
 
 @dataclass
@@ -206,6 +216,27 @@ class LiraIndex:
             scores, rows = self.index.search(q, k, params=params)
         return scores, rows
 
+    def check_encoder(self, fingerprint: dict[str, Any] | None, name: str, *, allow_mismatch: bool = False) -> None:
+        """Refuse (``LiraIndexError``) a query encoder whose fingerprint is not the index's; with
+        ``allow_mismatch`` warn instead. An index without a fingerprint (built from bare vectors, or
+        before fingerprints) checks nothing; an encoder without one gets a warning."""
+        built = self.meta.get("fingerprint")
+        if not built:
+            return
+        where = f" at {self.path}" if self.path else ""
+        if fingerprint is None:
+            warnings.warn(f"query encoder {name} has no fingerprint; cannot check it is the model that built the index{where}", ModelMismatchWarning, stacklevel=3)
+            return
+        if fingerprint.get("id") == built.get("id"):
+            return
+        message = (
+            f"query encoder {name} (fingerprint {fingerprint.get('id')}) is not the model that built the index{where} "
+            f"({self.meta.get('model')}, fingerprint {built.get('id')}); they differ in {', '.join(differences(fingerprint, built)) or 'format'}"
+        )
+        if not allow_mismatch:
+            raise LiraIndexError(f"{message}; encode queries with that model, or allow the mismatch (--allow-model-mismatch, allow_model_mismatch=True)")
+        warnings.warn(f"{message}; searching anyway", ModelMismatchWarning, stacklevel=3)
+
     def hits(self, scores: np.ndarray, rows: np.ndarray) -> list[list[Hit]]:
         out: list[list[Hit]] = []
         for srow, irow in zip(scores, rows):
@@ -261,6 +292,10 @@ def _resolve_encoder(encoder: Any, device: str | None = None):
     return encoder, None
 
 
+def _encoder_name(encoder: Any, enc: Any) -> str:
+    return str(encoder) if isinstance(encoder, (str, Path)) else type(enc).__name__
+
+
 def _encode(encoder: Any, texts: list[str], *, lang: Any, prompt_name: str | None, batch_size: int, show_progress_bar: bool = False) -> np.ndarray:
     emb = encoder.encode(texts, lang=lang, prompt_name=prompt_name, batch_size=batch_size, show_progress_bar=show_progress_bar)
     return np.asarray(emb, dtype=np.float32)
@@ -289,7 +324,7 @@ def build_index(
     reload it). ``langs`` are passed to the encoder (Arca's fusion gate) and stored for filtered
     search. ``params``: ``nlist``/``nprobe``/``train_size`` for ivf; ``m``/``ef_construction``/
     ``ef_search`` for hnsw. Documents use the e5 ``passage`` prompt, queries the ``query`` prompt;
-    both are recorded.
+    both are recorded, with the encoder's fingerprint.
     """
     texts = _as_texts(texts)
     if not texts:
@@ -307,7 +342,8 @@ def build_index(
         raise ValueError(f"encoder returned {emb.shape[0]} vectors for {len(texts)} texts")
     index = index_embeddings(
         emb, [{"id": i, "text": t, "lang": lg} for i, t, lg in zip(ids, texts, langs_list)], kind,
-        model_name=model_name or enc_name, prompt_name=prompt_name, query_prompt_name=query_prompt_name, **params,
+        model_name=model_name or enc_name, prompt_name=prompt_name, query_prompt_name=query_prompt_name,
+        fingerprint=encoder_fingerprint(enc), **params,
     )
     if out_dir is not None:
         index.save(out_dir)
@@ -322,15 +358,18 @@ def index_embeddings(
     model_name: str | None = None,
     prompt_name: str | None = "passage",
     query_prompt_name: str | None = "query",
+    fingerprint: dict[str, Any] | None = None,
     **params: Any,
 ) -> LiraIndex:
-    """Index precomputed embeddings (rows aligned with ``docs``)."""
+    """Index precomputed embeddings (rows aligned with ``docs``); ``fingerprint``: that of the model
+    that made them (``lira.models.fingerprint.encoder_fingerprint``), checked against queries."""
     if len(docs) != len(embeddings):
         raise ValueError(f"{len(embeddings)} embeddings but {len(docs)} documents")
     index, used = build_faiss(embeddings, kind, **params)
     meta = {
         "format": FORMAT,
         "model": model_name,
+        "fingerprint": fingerprint,
         "kind": kind,
         "params": used,
         "dim": int(index.d),
@@ -391,13 +430,15 @@ def search(
     nprobe: int | None = None,
     ef_search: int | None = None,
     device: str | None = None,
+    allow_model_mismatch: bool = False,
 ) -> list[Hit] | list[list[Hit]]:
     """Top-``k`` documents for each query: one string -> ``list[Hit]``; a list -> ``list[list[Hit]]``.
 
     ``encoder``: an ``Encoder`` or model name; ``None`` loads the model recorded in the index.
     ``lang``: the queries' language, passed to the encoder (Arca's fusion gate).
     ``doc_lang``: only return documents of that language. ``nprobe`` / ``ef_search`` override the
-    index's search setting for this call.
+    index's search setting for this call. A query encoder whose fingerprint differs from the
+    index's is refused (``LiraIndexError``), or with ``allow_model_mismatch`` searched with a warning.
     """
     idx = index if isinstance(index, LiraIndex) else load_index(index)
     single = isinstance(queries, str)
@@ -407,6 +448,7 @@ def search(
             raise ValueError("search: no encoder given and the index records no model name")
         encoder = idx.meta["model"]
     enc, _ = _resolve_encoder(encoder, device)
+    idx.check_encoder(encoder_fingerprint(enc), _encoder_name(encoder, enc), allow_mismatch=allow_model_mismatch)
     if not qs:
         return []
     q = _encode(enc, qs, lang=lang, prompt_name=idx.meta.get("query_prompt_name"), batch_size=batch_size)

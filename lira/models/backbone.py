@@ -199,7 +199,9 @@ def build_student(name_or_path: str, config: "ModelConfig | None" = None, device
             logger.info("student %s: pooling %s -> %s (model.pooling)", name_or_path, pool.pooling_mode, pooling)
             pool.pooling_mode = pooling
     else:
-        model = SentenceTransformer(modules=st_modules(name_or_path, pooling, config.max_seq_length, model_kwargs), device="cpu")
+        # The backbone's own limit (its position table): training cuts at config.max_seq_length
+        # anyway (TransformerAgent), and encoding uses this one unless model.encode_max_seq_length.
+        model = SentenceTransformer(modules=st_modules(name_or_path, pooling, None, model_kwargs), device="cpu")
     transformer = first_transformer(model)
     width = embedding_dimension(model)
     target = projection_dim(config, width, transformer.config)

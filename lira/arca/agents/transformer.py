@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -50,7 +50,8 @@ class TransformerAgent(EncodingAgent):
     """Wraps a sentence-transformers model (transformer + pooling, any backbone it loads).
 
     Its output is L2-normalised so the fusion gate mixes agents on one scale whatever the
-    backbone's pooling produces.
+    backbone's pooling produces. ``max_seq_length`` is the training length; the student's own
+    limit, as it came, is kept as ``native_max_seq_length`` for encoding (:meth:`length_limit`).
     """
 
     name = "transformer"
@@ -59,6 +60,7 @@ class TransformerAgent(EncodingAgent):
         super().__init__()
         self.model = model
         self.pad_to_multiple_of = pad_to_multiple_of
+        self.native_max_seq_length = model.max_seq_length or position_limit(model)
         if max_seq_length is not None:
             self.model.max_seq_length = max_seq_length
         # sentence-transformers >= 5.x renamed the method; keep older releases working.
@@ -78,6 +80,31 @@ class TransformerAgent(EncodingAgent):
             pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
             features = pad_to_multiple(features, self.pad_to_multiple_of, pad_id, self.model.max_seq_length, tokenizer.padding_side)
         return features
+
+    @contextlib.contextmanager
+    def length_limit(self, tokens: int | None) -> Iterator[None]:
+        """Within the block texts are cut at ``tokens`` (None: unchanged), e.g. the encoding length
+        of a model trained on shorter texts."""
+        before = self.model.max_seq_length
+        if tokens is not None:
+            self.model.max_seq_length = tokens
+        try:
+            yield
+        finally:
+            self.model.max_seq_length = before
+
+    def cut_lengths(self, features: dict[str, torch.Tensor], texts: Sequence[str], prompt: str = "") -> list[int]:
+        """Full token counts of the ``texts`` that ``prepare`` cut at the length limit. Only rows that
+        fill the limit are tokenised again, so the common case (nothing that long) costs nothing."""
+        limit = self.model.max_seq_length
+        mask = features.get("attention_mask")
+        if not limit or mask is None:
+            return []
+        full = [i for i, n in enumerate(mask.sum(dim=1).tolist()) if n >= limit]
+        if not full:
+            return []
+        ids = self.model.tokenizer([prompt + texts[i] for i in full], truncation=False, verbose=False)["input_ids"]
+        return [len(row) for row in ids if len(row) > limit]
 
     def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         return F.normalize(self.model(dict(features))["sentence_embedding"].float(), dim=-1)
@@ -110,6 +137,19 @@ class TransformerAgent(EncodingAgent):
             embeddings.requires_grad_(False)
         for layer in layers[: len(layers) - top]:
             layer.requires_grad_(False)
+
+
+def position_limit(model: SentenceTransformer) -> int | None:
+    """Tokens the backbone can position: its learned position table (less the RoBERTa family's
+    offset past ``padding_idx``), else ``max_position_embeddings`` (rotary models)."""
+    backbone = model[0].auto_model
+    for module in backbone.modules():
+        table = getattr(module, "position_embeddings", None)
+        if isinstance(table, torch.nn.Embedding):
+            padding_idx = getattr(module, "padding_idx", None)
+            return table.num_embeddings - (padding_idx + 1 if isinstance(padding_idx, int) else 0)
+    limit = getattr(backbone.config, "max_position_embeddings", None)
+    return int(limit) if limit and limit > 0 else None
 
 
 def transformer_layers(backbone: torch.nn.Module) -> torch.nn.ModuleList:
