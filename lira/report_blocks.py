@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable
 
+from lira.eval.generalization_report import parts_table
 from lira.eval.tatoeba import REFERENCES, TATOEBA_LANGUAGES, reference_mean
 
 _BLOCK = re.compile(r"(<!-- lira:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /lira:(?P=name) -->)", re.S)
@@ -64,11 +65,7 @@ def demo_table(root: Path) -> str:
 def generalization_parts(root: Path) -> str:
     """Which parts of Arca earn their place in the default, from the study's summary."""
     summary = json.loads((root / "reports" / "generalization" / "summary.json").read_text(encoding="utf-8"))
-    lines = ["| part | in the default | dev-score gain from the part | verdict |", "|---|---|---:|---|"]
-    for p in summary["parts"]:
-        verdict = "earns its place" if p["earns_its_place"] else ("no gain: off by default" if not p["in_default"] else "no gain on dev")
-        lines.append(f"| {p['part']} | {'yes' if p['in_default'] else 'no'} | {p['dev_gain']:+.4f} | {verdict} |")
-    return "\n".join(lines) + "\n"
+    return parts_table(summary["parts"])
 
 
 def _section(path: Path, heading: str) -> str:

@@ -41,6 +41,7 @@ def test_config_command_prints_loadable_yaml(tmp_path):
 
 def _refuse_model_loading(monkeypatch):
     import lira.arca.model
+    import lira.arca.teacher
     import lira.models.loading
     import lira.pipeline
     import lira.train
@@ -48,8 +49,10 @@ def _refuse_model_loading(monkeypatch):
     def loaded(*_args, **_kwargs):
         raise AssertionError("a model was loaded before the configuration was checked")
 
-    for module in (lira.models.loading, lira.train, lira.pipeline):
+    for module in (lira.models.loading, lira.arca.teacher):
         monkeypatch.setattr(module, "load_sentence_transformer", loaded)
+    for module in (lira.train, lira.pipeline):
+        monkeypatch.setattr(module, "load_teacher", loaded)
     monkeypatch.setattr(lira.arca.model.ArcaEncoder, "from_student", loaded)
 
 

@@ -125,4 +125,4 @@ def test_training_with_the_self_teacher_lowers_the_objective(tiny_models, tiny_p
     for key, factor in (("anchor_lrl", 0.8), ("loss_contrastive", 1.0)):
         first, last = np.mean([r[key] for r in records[:3]]), np.mean([r[key] for r in records[-3:]])
         assert last < first * factor, (key, first, last)
-    assert records[0]["anchor_en"] < records[0]["anchor_lrl"] / 5
+    assert records[0]["anchor_en"] < records[0]["anchor_lrl"] / 3  # only dropout moves English at step 1

@@ -18,8 +18,8 @@ def test_every_line_is_shipped_with_its_attribution():
     pairs = load_tatoeba()
     assert {lang: sum(p.lang == lang for p in pairs) for lang in TATOEBA_LANGUAGES} == COUNTS
     assert "CC-BY 2.0 FR" in (tatoeba_dir() / "SOURCE.md").read_text(encoding="utf-8")
-    # Evaluation input is not cut by the training filter (max_chars=1000): the 1,032-character Malay line is there.
-    assert max(len(p.text) for p in pairs if p.lang == "ms") > 1000
+    # Evaluation input is not cut by the training filter (max_chars=1000 per line): the 1,032-character Malay line is there.
+    assert max(len(p.en) + 1 + len(p.text) for p in pairs if p.lang == "ms") > 1000
 
 
 def test_unknown_language_is_refused():

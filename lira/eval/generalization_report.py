@@ -82,6 +82,9 @@ def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("self anchor (vs MiniLM teacher)", "teacher_minilm", True),
         ("character n-gram agent", "plus_char_ngram", False), ("romanised agent", "plus_romanized", False),
         ("both agents + language-aware gate", "plus_agents", False),
+        ("other projects' catalogs added to the training data (the out-of-domain dev comes from the same catalogs)", "data_plus_gettext", False),
+        ("learning rate 1e-4 instead of 5e-5", "lr_1e-4", False), ("learning rate 2e-5 instead of 5e-5", "lr_2e-5", False),
+        ("top 2 layers trained instead of 4", "depth_2", False), ("top 8 layers trained instead of 4", "depth_8", False),
     ]
     out = []
     for part, system, in_default in checks:
@@ -91,6 +94,18 @@ def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         earns = delta > 0 if in_default else delta < 0
         out.append({"part": part, "system": system, "in_default": in_default, "dev_gain": delta if in_default else -delta, "earns_its_place": earns})
     return out
+
+
+def parts_table(parts: list[dict[str, Any]]) -> str:
+    """Markdown rows of :func:`parts_verdicts` (the dev-score gain of having each part)."""
+    lines = ["| part or choice | in the default | dev-score gain from it | verdict |", "|---|---|---:|---|"]
+    for p in parts:
+        if p["in_default"]:
+            verdict = "earns its place" if p["earns_its_place"] else "no gain on dev"
+        else:
+            verdict = "raises the dev score" if p["earns_its_place"] else "no gain: not in the default"
+        lines.append(f"| {p['part']} | {'yes' if p['in_default'] else 'no'} | {p['dev_gain']:+.4f} | {verdict} |")
+    return "\n".join(lines) + "\n"
 
 
 def _fmt(x: float | None, sign: bool = False) -> str:
@@ -130,13 +145,8 @@ def markdown(payload: dict[str, Any], summary: dict[str, Any], base_steps: int, 
                 f"{_fmt(r['d_x2en'], True)} | {_fmt(r['d_en2x'], True)} | {_fmt(r['worst_language_delta'], True)} | {cell} |"
             )
         lines.append("")
-    parts = summary["parts"]
-    if parts:
-        lines += [f"## Which parts earn their place ({base_steps} steps, dev score)", "", "| part | in the default | dev-score gain from the part | verdict |", "|---|---|---:|---|"]
-        for p in parts:
-            verdict = "earns its place" if p["earns_its_place"] else "no gain: off by default" if not p["in_default"] else "no gain on dev"
-            lines.append(f"| {p['part']} | {'yes' if p['in_default'] else 'no'} | {p['dev_gain']:+.4f} | {verdict} |")
-        lines.append("")
+    if summary["parts"]:
+        lines += [f"## Which parts earn their place ({base_steps} steps, dev score)", "", parts_table(summary["parts"])]
     gates = {k: v for k, v in payload["runs"].items() if v.get("gate_weights")}
     if gates:
         lines += ["## Gate weights per language (mean over the Tatoeba sentences of each language)", "", "| run | agents | " + " | ".join(TATOEBA_LANGUAGES) + " |", "|---|---|" + "---|" * len(TATOEBA_LANGUAGES)]
