@@ -74,6 +74,11 @@ class ArcaEncoder(nn.Module):
     def dim(self) -> int:
         return self.transformer.dim
 
+    @property
+    def uses_language(self) -> bool:
+        """Whether the output depends on the input's language (a language-aware gate over several agents)."""
+        return self.fusion.num_agents > 1 and self.fusion.language_embedding is not None
+
     def language_id(self, lang: str | None) -> int:
         if lang is None:
             return 0
@@ -118,11 +123,21 @@ class ArcaEncoder(nn.Module):
         show_progress_bar: bool = False,
         **_: Any,
     ) -> np.ndarray:
-        """Encode ``sentences`` to L2-normalised float32 rows (length-sorted batches, order restored)."""
+        """Encode ``sentences`` to L2-normalised float32 rows (length-sorted batches, order restored).
+
+        ``lang``: one language for all, one per sentence, or None. A sentence whose language is
+        None is routed by :func:`lira.langid.identify` (script, then character n-grams) to its
+        language's trained gate row: the gate never saw row 0 ("not given") in training. Only
+        a text with no letters keeps row 0. A one-agent model ignores languages altogether.
+        """
         sentences = list(sentences)
         langs = list(lang) if isinstance(lang, (list, tuple)) else [lang] * len(sentences)
         if len(langs) != len(sentences):
             raise ValueError(f"got {len(langs)} languages for {len(sentences)} sentences")
+        if self.uses_language and None in langs:
+            from lira.langid import fill_languages
+
+            langs = fill_languages(sentences, langs)
         was_training = self.training
         self.eval()
         order = np.argsort([-len(s) for s in sentences], kind="stable")
