@@ -90,9 +90,14 @@ class ArcaEncoder(nn.Module):
         return self.transformer.new_parameters() + params + list(self.fusion.parameters())
 
     # -- forward ---------------------------------------------------------------------------
-    def prepare(self, texts: Sequence[str], langs: Sequence[str | None], prompt_name: str | None = None) -> dict[str, Any]:
-        """Tokenise/hash on CPU. Returns ``{agent_name: features, 'language_ids': tensor}``."""
-        prompt = self.transformer.prompt(prompt_name or self.config.prompt_name)
+    def prepare(self, texts: Sequence[str], langs: Sequence[str | None], prompt_name: str | None = None, *, prompt: str | None = None) -> dict[str, Any]:
+        """Tokenise/hash on CPU. Returns ``{agent_name: features, 'language_ids': tensor}``.
+
+        The prompt (``prompt`` itself, else the one named ``prompt_name`` or ``model.prompt_name``)
+        goes before each text for the transformer only: the character agents see the bare text.
+        """
+        if prompt is None:
+            prompt = self.transformer.prompt(prompt_name or self.config.prompt_name)
         batch: dict[str, Any] = {"transformer": self.transformer.prepare(texts, prompt)}
         for agent in list(self.agents)[1:]:
             batch[agent.name] = agent.prepare(texts)
