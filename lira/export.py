@@ -21,15 +21,18 @@ Either way ``SentenceTransformer(out).encode(texts)`` gives ``ArcaEncoder.load(m
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any, Sequence
 
 from sentence_transformers import SentenceTransformer
 
-from lira.arca.model import ArcaEncoder, move_to_device
+from lira.arca.model import STUDENT_DIR, ArcaEncoder, move_to_device
 from lira.io import atomic_directory
 from lira.langid import fill_languages
 from lira.languages import canonical_language
+from lira.model_card import write_card
+from lira.models.backbone import LICENSE_FILES
 
 try:  # sentence-transformers >= 6
     from sentence_transformers.base.modules import InputModule
@@ -112,8 +115,9 @@ def export_sentence_transformers(model_dir: str | Path, out_dir: str | Path, *, 
     A transformer-alone model becomes a plain folder (student + ``Normalize``); a multi-agent one
     an :class:`ArcaModule` folder (load with ``trust_remote_code=True``), its gate language fixed
     to ``lang`` or identified per text when ``lang`` is None. ``lang`` is refused for a
-    transformer-alone model, where it would change nothing. The folder gets a model card
-    (``README.md``) from ``lira.model_card`` when the model has one.
+    transformer-alone model, where it would change nothing. The folder gets the model's card
+    (``README.md``, :mod:`lira.model_card`) with a sentence-transformers snippet, and the
+    student's licence files (Gemma's terms and ``NOTICE``).
     """
     model = ArcaEncoder.load(model_dir, device="cpu").eval()
     student = model.transformer.model
@@ -127,14 +131,12 @@ def export_sentence_transformers(model_dir: str | Path, out_dir: str | Path, *, 
     else:
         modules = [ArcaModule(model, lang=lang)]
     exported = SentenceTransformer(modules=modules, device="cpu", prompts=dict(student.prompts), default_prompt_name=_prompt_name(model))
+    student_dir = Path(model_dir) / STUDENT_DIR
     with atomic_directory(out_dir) as tmp:
         exported.save(str(tmp), create_model_card=False)
-        _write_card(Path(model_dir), tmp, kind=kind, lang=lang)
+        # licence files (the Gemma terms and NOTICE) travel with every copy of the weights
+        for name in LICENSE_FILES:
+            if (student_dir / name).is_file():
+                shutil.copyfile(student_dir / name, tmp / name)
+        write_card(tmp, vars(model.config), model.card_facts, student_dir=student_dir, export=kind, export_lang=lang)
     return Path(out_dir)
-
-
-def _write_card(model_dir: Path, out: Path, *, kind: str, lang: str | None) -> None:
-    """Placeholder until lira.model_card exists: copy the model's card if it has one."""
-    card = model_dir / "README.md"
-    if card.exists():
-        (out / "README.md").write_text(card.read_text(encoding="utf-8"), encoding="utf-8")

@@ -52,6 +52,9 @@ class ArcaEncoder(nn.Module):
                 cls(dim, buckets=self.config.char_ngram_buckets, ngram_dim=self.config.char_ngram_dim, orders=self.config.char_ngram_orders)
             )
         self.agents = nn.ModuleList(agents)
+        self.card_facts: dict[str, Any] = {}
+        """What the model card (lira.model_card) says beyond the config: the run's whole config, dev
+        scores, ... Kept in arca.json, so a model loaded and saved again keeps its card."""
         self.languages = language_vocabulary()
         self.fusion = LanguageAwareFusion(
             len(agents),
@@ -157,14 +160,20 @@ class ArcaEncoder(nn.Module):
         return out
 
     # -- persistence -----------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Write the model atomically: a temp folder renamed into place."""
+    def save(self, path: str | Path, card: dict[str, Any] | None = None) -> Path:
+        """Write the model atomically: a temp folder renamed into place, with a model card
+        (``README.md``, :mod:`lira.model_card`) from the config plus ``card`` facts (default: the
+        model's ``card_facts``)."""
+        from lira.model_card import write_card
+
+        facts = dict(self.card_facts if card is None else card)
         with atomic_directory(path) as tmp:
             self.transformer.model.save(str(tmp / STUDENT_DIR))
             extra = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if not k.startswith("agents.0.")}
             save_file(extra, str(tmp / ARCA_WEIGHTS_FILE))
-            meta = {"format": "lira-arca/1", "model": vars(self.config).copy(), "languages": self.languages}
+            meta = {"format": "lira-arca/1", "model": vars(self.config).copy(), "languages": self.languages, "card": facts}
             (tmp / ARCA_CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+            write_card(tmp, meta["model"], facts)
         return Path(path)
 
     @classmethod
@@ -178,6 +187,7 @@ class ArcaEncoder(nn.Module):
         device = default_device(device)
         student = SentenceTransformer(str(path / STUDENT_DIR), device=device)
         model = cls(student, config)
+        model.card_facts = dict(meta.get("card") or {})
         missing, unexpected = model.load_state_dict(load_file(str(path / ARCA_WEIGHTS_FILE)), strict=False)
         bad_missing = [k for k in missing if not k.startswith("agents.0.")]
         if bad_missing or unexpected:
