@@ -54,7 +54,12 @@ def test_multi_agent_model_exports_as_an_arca_module(tiny_models, tmp_path):
     # languages identified per text, as ArcaEncoder does with lang=None; equal to the true languages here
     assert_same(st.encode(TEXTS), lira.encode(TEXTS, lang=LANGS))
     assert_same(st.encode(TEXTS, prompt_name="passage"), lira.encode(TEXTS, lang=LANGS, prompt_name="passage"))
-    # a language fixed at export
-    fixed = SentenceTransformer(str(export_sentence_transformers(tmp_path / "model", tmp_path / "out_th", lang="th")), device="cpu", trust_remote_code=True)
+    # a language fixed at export (through the command, which says what it wrote)
+    from lira.cli import app
+
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "model"), str(tmp_path / "out_th"), "--lang", "th"])
+    assert result.exit_code == 0, result.output
+    assert "ArcaModule" in result.output and "fixed to th" in result.output and "trust_remote_code=True" in result.output
+    fixed = SentenceTransformer(str(tmp_path / "out_th"), device="cpu", trust_remote_code=True)
     assert_same(fixed.encode(TEXTS), lira.encode(TEXTS, lang="th"))
     assert not np.allclose(fixed.encode(TEXTS[1:2]), lira.encode(TEXTS[1:2], lang="vi"), atol=1e-3)

@@ -21,13 +21,16 @@ MULTI = ["transformer", "char_ngram", "romanized"]
 def trained_like(student: str, seed: int = 0) -> ArcaEncoder:
     """A multi-agent model whose gate and agents are no longer at their neutral start, so the
     language row changes the output (as after training)."""
-    model = ArcaEncoder.from_student(student, ModelConfig(agents=MULTI), device="cpu")
     torch.manual_seed(seed)
+    model = ArcaEncoder.from_student(student, ModelConfig(agents=MULTI), device="cpu")
     with torch.no_grad():
         for agent in list(model.agents)[1:]:
             agent.proj.weight.normal_(std=0.5)
-        model.fusion.gate.weight.normal_(std=2.0)
-        model.fusion.language_embedding.weight.normal_(std=3.0)
+        # the gate reads mostly the language (logits ~ N(0, 1.7) per language), not saturated
+        gate = model.fusion.gate.weight
+        gate[:, : -model.fusion.language_embedding.embedding_dim].normal_(std=0.05)
+        gate[:, -model.fusion.language_embedding.embedding_dim :].normal_(std=0.3)
+        model.fusion.language_embedding.weight.normal_(std=1.0)
     return model.eval()
 
 
