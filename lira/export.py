@@ -40,6 +40,7 @@ try:  # sentence-transformers >= 6
 except ImportError:  # pragma: no cover - older releases
     from sentence_transformers.models import InputModule, Normalize
 
+
 class ArcaModule(InputModule):
     """A whole ArcaEncoder (student, character agents, gate) as one sentence-transformers module.
 

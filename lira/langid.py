@@ -121,6 +121,7 @@ class NgramProfiles:
         return max(scores, key=scores.__getitem__) if scores else None
 
 
+@lru_cache(maxsize=1)
 def _languages_by_script() -> dict[str, list[str]]:
     by_script: dict[str, list[str]] = {}
     for code, lang in sorted(LANGUAGES.items()):
@@ -184,10 +185,6 @@ def identify(text: str) -> str | None:
     if not candidates:
         return None
     return shipped_profiles().best(text, candidates) or candidates[0]
-
-
-def identify_many(texts: Sequence[str]) -> list[str | None]:
-    return [identify(t) for t in texts]
 
 
 def fill_languages(texts: Sequence[str], langs: Sequence[str | None] | str | None) -> list[str | None]:
