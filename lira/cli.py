@@ -99,6 +99,30 @@ def train(
     console.print(f"model: {result.model_dir}  steps: {result.steps}  time: {result.seconds:.0f}s  last: {json.dumps(result.last_logs)}")
 
 
+@app.command("export")
+def export(
+    model_dir: Path = typer.Argument(..., help="A LiRA model folder (arca.json, student/), e.g. runs/demo/model."),
+    out_dir: Path = typer.Argument(..., help="Folder to write (replaced atomically if it exists)."),
+    lang: Optional[str] = typer.Option(None, help="Multi-agent models: fix the gate's language (default: identified per text)."),
+) -> None:
+    """Export a LiRA model as a sentence-transformers folder that encodes exactly like LiRA."""
+    from lira.export import export_sentence_transformers, exported_kind
+
+    try:
+        out = export_sentence_transformers(model_dir, out_dir, lang=lang)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    if exported_kind(out) == "arca-module":
+        how = "the whole Arca model (agents + language gate) as the custom module lira.export.ArcaModule; the gate's language is " + (
+            f"fixed to {lang}" if lang else "identified per text (lira.langid)"
+        )
+        load = f"SentenceTransformer({str(out)!r}, trust_remote_code=True)  # needs the lira package installed"
+    else:
+        how = "the student transformer + Normalize (the model is the transformer alone): plain sentence-transformers, no LiRA needed"
+        load = f"SentenceTransformer({str(out)!r})"
+    console.print(f"exported: {out}\n  what: {how}\n  load: {load}", highlight=False)
+
+
 @app.command("config")
 def show_config(out: Optional[Path] = typer.Option(None, help="Write the default config here instead of printing it.")) -> None:
     """Print (or write) the default configuration as YAML."""

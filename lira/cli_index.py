@@ -67,7 +67,7 @@ def build_command(
     m: Optional[int] = typer.Option(None, "--m", help="hnsw: links per node (default 32)."),
     ef_construction: Optional[int] = typer.Option(None, help="hnsw: build-time beam (default 100)."),
     ef_search: Optional[int] = typer.Option(None, help="hnsw: search-time beam (default 64)."),
-    lang: Optional[str] = typer.Option(None, help="Language of documents that do not give one."),
+    lang: Optional[str] = typer.Option(None, help="Language of documents that do not give one (default: identified per document, lira.langid)."),
     batch_size: int = typer.Option(64, help="Encoding batch size."),
     device: Optional[str] = typer.Option(None, help="cpu, cuda, ... (default cpu)."),
 ) -> None:
@@ -100,7 +100,7 @@ def search_command(
     query: Optional[List[str]] = typer.Option(None, "--query", "-q", help="A query; repeat for several."),
     queries: Optional[Path] = typer.Option(None, help="A file of queries, one per line."),
     k: int = typer.Option(10, "-k", "--k", help="Hits per query."),
-    lang: Optional[str] = typer.Option(None, help="Language of the queries (for language-aware LiRA models)."),
+    lang: Optional[str] = typer.Option(None, help="Language of the queries, for language-aware LiRA models (default: identified per query)."),
     doc_lang: Optional[str] = typer.Option(None, help="Only return documents of this language."),
     nprobe: Optional[int] = typer.Option(None, help="ivf: override the index's nprobe."),
     ef_search: Optional[int] = typer.Option(None, help="hnsw: override the index's efSearch."),

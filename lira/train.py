@@ -33,6 +33,7 @@ from lira.config import LiraConfig
 from lira.data.batching import LengthGroupedBatchSampler
 from lira.data.pairs import ParallelPair, load_pairs
 from lira.eval.dev import DevEvaluator, worse_sets
+from lira.model_card import update_card
 from lira.frozen_weights import check_resumable, drop_frozen_weights, frozen_digest
 from lira.lasr.head import LasrHead
 from lira.lasr.joint import HEAD_DIR, TASK, JointLasr, lasr_training_examples
@@ -204,6 +205,7 @@ def train_arca(
     device = accelerator.device
     teacher = load_teacher(config.model, device=str(device))
     model = ArcaEncoder.from_student(config.model.student, config.model, device=str(device))
+    model.card_facts = {"config": config.to_dict(), "languages": list(config.data.languages)}  # every saved model's card
     objective = ArcaObjective(config.arca)
 
     joint = JointLasr(config, dim=model.dim) if config.lasr.enabled and config.lasr.schedule == "joint" else None
@@ -380,6 +382,9 @@ def train_arca(
     dev_summary = None
     if "dev_start" in state:
         dev_summary = {"start": state["dev_start"], "end": state["dev_last"], "selected": state["dev_best"] if selected_step != state["global_step"] else state["dev_last"]}
+    if not stopped_early and accelerator.is_main_process and (model_dir / "arca.json").exists():
+        # the kept model's card gets the scores the run measured (known only now)
+        update_card(model_dir, dev=dev_summary, selected_step=selected_step if dev_summary else None)
     return TrainResult(output_dir, model_dir, state["global_step"], time.perf_counter() - start_time, state["pairs_seen"], logs, resumed_from,
                        dev_summary, selected_step, tuple(warnings))
 

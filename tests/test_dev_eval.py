@@ -91,6 +91,10 @@ def test_best_dev_model_is_kept_and_a_worse_end_is_warned(tiny_models, tiny_pair
     assert not np.allclose(kept.encode(probe), last.encode(probe))  # two different steps' weights
     assert any("the last step (step 6) is worse than the untrained student on dev: in_domain x2en 0.500 -> 0.300" in w for w in result.warnings)
     assert not any(w.startswith("the kept model") for w in result.warnings)
+    # the kept model's card states the scores the run measured (start, this model, last step)
+    card = (result.model_dir / "README.md").read_text(encoding="utf-8")
+    assert "| dev_score | 0.5000 | 0.9000 | 0.3000 |" in card and "this model (step 2)" in card
+    assert card.startswith("---\n") and "library_name: sentence-transformers" in card
 
 
 def test_resumed_run_does_not_log_dev_twice(tiny_models, tiny_pairs_file, tmp_path, dev_files):

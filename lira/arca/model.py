@@ -62,6 +62,9 @@ class ArcaEncoder(nn.Module):
                 cls(dim, buckets=self.config.char_ngram_buckets, ngram_dim=self.config.char_ngram_dim, orders=self.config.char_ngram_orders)
             )
         self.agents = nn.ModuleList(agents)
+        self.card_facts: dict[str, Any] = {}
+        """What the model card (lira.model_card) says beyond the config: the run's whole config, dev
+        scores, ... Kept in arca.json, so a model loaded and saved again keeps its card."""
         self.languages = language_vocabulary()
         self.fusion = LanguageAwareFusion(
             len(agents),
@@ -90,6 +93,11 @@ class ArcaEncoder(nn.Module):
         (512 for e5-small), whatever length training used."""
         return self.config.encode_max_seq_length or self.transformer.native_max_seq_length
 
+    @property
+    def uses_language(self) -> bool:
+        """Whether the output depends on the input's language (a language-aware gate over several agents)."""
+        return self.fusion.num_agents > 1 and self.fusion.language_embedding is not None
+
     def language_id(self, lang: str | None) -> int:
         if lang is None:
             return 0
@@ -101,9 +109,14 @@ class ArcaEncoder(nn.Module):
         return self.transformer.new_parameters() + params + list(self.fusion.parameters())
 
     # -- forward ---------------------------------------------------------------------------
-    def prepare(self, texts: Sequence[str], langs: Sequence[str | None], prompt_name: str | None = None) -> dict[str, Any]:
-        """Tokenise/hash on CPU. Returns ``{agent_name: features, 'language_ids': tensor}``."""
-        prompt = self.transformer.prompt(prompt_name or self.config.prompt_name)
+    def prepare(self, texts: Sequence[str], langs: Sequence[str | None], prompt_name: str | None = None, *, prompt: str | None = None) -> dict[str, Any]:
+        """Tokenise/hash on CPU. Returns ``{agent_name: features, 'language_ids': tensor}``.
+
+        The prompt (``prompt`` itself, else the one named ``prompt_name`` or ``model.prompt_name``)
+        goes before each text for the transformer only: the character agents see the bare text.
+        """
+        if prompt is None:
+            prompt = self.transformer.prompt(prompt_name or self.config.prompt_name)
         batch: dict[str, Any] = {"transformer": self.transformer.prepare(texts, prompt)}
         for agent in list(self.agents)[1:]:
             batch[agent.name] = agent.prepare(texts)
@@ -136,12 +149,21 @@ class ArcaEncoder(nn.Module):
     ) -> np.ndarray:
         """Encode ``sentences`` to L2-normalised float32 rows (length-sorted batches, order restored).
 
+        ``lang``: one language for all, one per sentence, or None. A sentence whose language is
+        None is routed by :func:`lira.langid.identify` (script, then character n-grams) to its
+        language's trained gate row: the gate never saw row 0 ("not given") in training. Only
+        a text with no letters keeps row 0. A one-agent model ignores languages altogether.
         Texts longer than ``encode_max_seq_length`` tokens are cut there; how many were is logged
-        once per call."""
+        once per call.
+        """
         sentences = list(sentences)
         langs = list(lang) if isinstance(lang, (list, tuple)) else [lang] * len(sentences)
         if len(langs) != len(sentences):
             raise ValueError(f"got {len(langs)} languages for {len(sentences)} sentences")
+        if self.uses_language and None in langs:
+            from lira.langid import fill_languages
+
+            langs = fill_languages(sentences, langs)
         was_training = self.training
         self.eval()
         order = np.argsort([-len(s) for s in sentences], kind="stable")
@@ -183,17 +205,22 @@ class ArcaEncoder(nn.Module):
         return describe(settings, weights_digest(self))
 
     # -- persistence -----------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Write the model atomically: a temp folder renamed into place. The encoding length is
-        recorded (resolved) in ``arca.json`` and is the student folder's own, so the model encodes
-        full texts after loading, not the training length."""
+    def save(self, path: str | Path, card: dict[str, Any] | None = None) -> Path:
+        """Write the model atomically: a temp folder renamed into place, with a model card
+        (``README.md``, :mod:`lira.model_card`) from the config plus ``card`` facts (default: the
+        model's ``card_facts``). The encoding length is recorded (resolved) in ``arca.json`` and is
+        the student folder's own, so the model encodes full texts after loading, not the training length."""
+        from lira.model_card import write_card
+
+        facts = dict(self.card_facts if card is None else card)
         with atomic_directory(path) as tmp, self.transformer.length_limit(self.encode_max_seq_length):
             self.transformer.model.save(str(tmp / STUDENT_DIR))
             extra = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if not k.startswith("agents.0.")}
             save_file(extra, str(tmp / ARCA_WEIGHTS_FILE))
             model = {**vars(self.config), "encode_max_seq_length": self.encode_max_seq_length}
-            meta = {"format": ARCA_FORMAT, "model": model, "languages": self.languages}
+            meta = {"format": ARCA_FORMAT, "model": model, "languages": self.languages, "card": facts}
             (tmp / ARCA_CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+            write_card(tmp, meta["model"], facts)
         return Path(path)
 
     @classmethod
@@ -211,6 +238,7 @@ class ArcaEncoder(nn.Module):
             # length (the demo's 64), so encode up to what the backbone can position instead.
             config.encode_max_seq_length = position_limit(student)
         model = cls(student, config)
+        model.card_facts = dict(meta.get("card") or {})
         missing, unexpected = model.load_state_dict(load_file(str(path / ARCA_WEIGHTS_FILE)), strict=False)
         bad_missing = [k for k in missing if not k.startswith("agents.0.")]
         if bad_missing or unexpected:

@@ -315,6 +315,7 @@ def build_index(
     query_prompt_name: str | None = "query",
     show_progress_bar: bool = False,
     device: str | None = None,
+    identify_langs: bool = True,
     **params: Any,
 ) -> LiraIndex:
     """Encode ``texts`` and index them; saved to ``out_dir`` when given.
@@ -322,7 +323,8 @@ def build_index(
     ``encoder``: a LiRA ``Encoder`` (``ArcaEncoder``, ``SentenceTransformerEncoder``, anything with
     ``encode``) or a model name for ``load_encoder`` (recorded in ``meta.json`` so ``search`` can
     reload it). ``langs`` are passed to the encoder (Arca's fusion gate) and stored for filtered
-    search. ``params``: ``nlist``/``nprobe``/``train_size`` for ivf; ``m``/``ef_construction``/
+    search; with ``identify_langs`` a document without one gets :func:`lira.langid.identify`'s
+    guess, so a mixed-language file needs no language per line (and ``doc_lang`` filters work). ``params``: ``nlist``/``nprobe``/``train_size`` for ivf; ``m``/``ef_construction``/
     ``ef_search`` for hnsw. Documents use the e5 ``passage`` prompt, queries the ``query`` prompt;
     both are recorded, with the encoder's fingerprint.
     """
@@ -333,6 +335,11 @@ def build_index(
     langs_list = list(langs) if langs is not None else [None] * len(texts)
     if len(ids) != len(texts) or len(langs_list) != len(texts):
         raise ValueError(f"build_index: {len(texts)} texts but {len(ids)} ids and {len(langs_list)} langs")
+    if identify_langs and None in langs_list:
+        from lira.langid import fill_languages  # noqa: PLC0415
+
+        langs_list = fill_languages(texts, langs_list)
+        langs = langs_list
     if len(set(map(json.dumps, ids))) != len(ids):
         raise ValueError("build_index: ids must be unique")
     resolve_params(kind, len(texts), **params)  # fail on bad parameters before the (slow) encoding
