@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable
 
-from lira.eval.generalization_report import parts_table
+from lira.eval.generalization_report import parts_table, runs_table
 from lira.eval.tatoeba import REFERENCES, TATOEBA_LANGUAGES, reference_mean
 
 _BLOCK = re.compile(r"(<!-- lira:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /lira:(?P=name) -->)", re.S)
@@ -60,6 +60,12 @@ def headline(root: Path) -> str:
 def demo_table(root: Path) -> str:
     """The demo's own table and summary (``reports/demo/results.md``, written by ``lira demo``)."""
     return (root / "reports" / "demo" / "results.md").read_text(encoding="utf-8")
+
+
+def generalization_runs(root: Path) -> str:
+    """The study's runs at each budget (dev in and out of domain, Tatoeba, bootstrap vs the default)."""
+    summary = json.loads((root / "reports" / "generalization" / "summary.json").read_text(encoding="utf-8"))
+    return "\n".join(f"**{steps} steps**\n\n{runs_table(summary, steps)}" for steps in sorted(summary["rows"], key=int))
 
 
 def generalization_parts(root: Path) -> str:
@@ -187,6 +193,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
     "headline": headline,
     "demo": demo_table,
     "generalization-parts": generalization_parts,
+    "generalization-runs": generalization_runs,
     "parallel-counts": parallel_counts,
     "products": products_table,
     "products-diagnosis": products_diagnosis,

@@ -96,6 +96,24 @@ def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def runs_table(summary: dict[str, Any], steps: str) -> str:
+    """Markdown rows of the runs at one budget: dev in and out of domain, Tatoeba, and the paired
+    bootstrap against the default at that budget."""
+    lines = ["| system | dev in-domain | dev out-of-domain | dev score | Tatoeba x→en | Tatoeba en→x | Δ x→en vs untrained | Δ en→x vs untrained | worst language Δ | vs default (Δ [95% CI], p) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    u = summary["untrained"]
+    lines.append(f"| {u['label']} | {_fmt(u['dev_in'])} | {_fmt(u['dev_ood'])} | {_fmt(u['dev_score'])} | {_fmt(u['tatoeba_x2en'])} | {_fmt(u['tatoeba_en2x'])} | | | | |")
+    for r in summary["rows"][steps]:
+        vs = r.get("vs_default")
+        cell = f"{vs['delta']:+.3f} [{vs['low']:+.3f}, {vs['high']:+.3f}], p={vs['p']:.3f}: {vs['verdict']}" if vs else "(reference)"
+        name = f"**{r['label']}**" if r["system"] == "default" else r["label"]
+        lines.append(
+            f"| {name} | {_fmt(r['dev_in'])} | {_fmt(r['dev_ood'])} | {_fmt(r['dev_score'])} | {_fmt(r['tatoeba_x2en'])} | {_fmt(r['tatoeba_en2x'])} | "
+            f"{_fmt(r['d_x2en'], True)} | {_fmt(r['d_en2x'], True)} | {_fmt(r['worst_language_delta'], True)} | {cell} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def parts_table(parts: list[dict[str, Any]]) -> str:
     """Markdown rows of :func:`parts_verdicts` (the dev-score gain of having each part)."""
     lines = ["| part or choice | in the default | dev-score gain from it | verdict |", "|---|---|---:|---|"]
@@ -131,20 +149,7 @@ def markdown(payload: dict[str, Any], summary: dict[str, Any], base_steps: int, 
     if payload.get("missing"):
         lines += [f"Not run yet (the study stopped at its time budget; rerun the command to add them): {', '.join(payload['missing'])}.", ""]
     for steps in sorted(summary["rows"], key=int):
-        rows = summary["rows"][steps]
-        lines += [f"## {steps} steps", "", "| system | dev in-domain | dev out-of-domain | dev score | Tatoeba x→en | Tatoeba en→x | Δ x→en vs untrained | Δ en→x vs untrained | worst language Δ | vs default (Δ [95% CI], p) |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-        u = summary["untrained"]
-        lines.append(f"| {u['label']} | {_fmt(u['dev_in'])} | {_fmt(u['dev_ood'])} | {_fmt(u['dev_score'])} | {_fmt(u['tatoeba_x2en'])} | {_fmt(u['tatoeba_en2x'])} | | | | |")
-        for r in rows:
-            vs = r.get("vs_default")
-            cell = f"{vs['delta']:+.3f} [{vs['low']:+.3f}, {vs['high']:+.3f}], p={vs['p']:.3f}: {vs['verdict']}" if vs else "(reference)"
-            name = f"**{r['label']}**" if r["system"] == "default" else r["label"]
-            lines.append(
-                f"| {name} | {_fmt(r['dev_in'])} | {_fmt(r['dev_ood'])} | {_fmt(r['dev_score'])} | {_fmt(r['tatoeba_x2en'])} | {_fmt(r['tatoeba_en2x'])} | "
-                f"{_fmt(r['d_x2en'], True)} | {_fmt(r['d_en2x'], True)} | {_fmt(r['worst_language_delta'], True)} | {cell} |"
-            )
-        lines.append("")
+        lines += [f"## {steps} steps", "", runs_table(summary, steps)]
     if summary["parts"]:
         lines += [f"## Which parts earn their place ({base_steps} steps, dev score)", "", parts_table(summary["parts"])]
     gates = {k: v for k, v in payload["runs"].items() if v.get("gate_weights")}
