@@ -106,6 +106,19 @@ def _scores(dev: Mapping[str, Mapping[str, float]] | None, selected_step: int | 
     return lines
 
 
+def _test_scores(test: Mapping[str, Mapping[str, float]] | None) -> list[str]:
+    """``{"Tatoeba": {"untrained x->en": .., "this model x->en": .., ...}, ...}``: test sets scored
+    after training (``lira demo`` adds the Firefox test sample and Tatoeba)."""
+    if not test:
+        return []
+    columns = list(dict.fromkeys(k for row in test.values() for k in row))
+    lines = ["", "Test sets scored after training (bitext accuracy@1; reported, never used for a choice):", "",
+             "| test set | " + " | ".join(columns) + " |", "| --- | " + " | ".join("---:" for _ in columns) + " |"]
+    for name, row in test.items():
+        lines.append(f"| {name} | " + " | ".join("" if row.get(c) is None else f"{row[c]:.4f}" for c in columns) + " |")
+    return lines
+
+
 def render_card(
     model_config: Mapping[str, Any],
     facts: Mapping[str, Any] | None = None,
@@ -154,7 +167,7 @@ def render_card(
     if gemma:
         out += ["", "## Licence: Gemma Terms of Use", "", GEMMA_NOTICE]
     out += ["", "## Training data", "", *_data(config)]
-    out += ["", "## Scores", "", *_scores(facts.get("dev"), facts.get("selected_step"))]
+    out += ["", "## Scores", "", *_scores(facts.get("dev"), facts.get("selected_step")), *_test_scores(facts.get("test"))]
     out += ["", "## Use", "", *_usage(export, export_lang, agents)]
     out += ["", "## Configuration", "", "```yaml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True).rstrip(), "```", ""]
     return "\n".join(out)

@@ -21,6 +21,7 @@ from lira.data.pairs import load_pairs
 from lira.eval.base import CachingEncoder
 from lira.eval.bitext import BitextRetrievalEvaluator
 from lira.eval.tatoeba import TatoebaEvaluator
+from lira.model_card import update_card
 from lira.train import train_arca
 
 SYSTEMS = {
@@ -100,6 +101,7 @@ def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: 
     metrics["student_after"] = evaluate_bitext(config, trained)
     metrics["student_to_teacher"] = evaluate_bitext(config, trained, target=teacher)
     metrics["tatoeba_after"] = tatoeba(trained)
+    update_card(result.model_dir, test=card_test_scores(metrics))
 
     languages = [lang for lang in config.data.languages if f"{lang}/x2en/acc@1" in metrics["student_before"]]
     demo = DemoResult(out_dir, metrics, languages, result.seconds, time.perf_counter() - start, result.steps, result.selected_step, result.dev, list(result.warnings))
@@ -121,6 +123,15 @@ COLUMNS = [
     ("Tatoeba en→x before", "tatoeba_before", "en2x"), ("Tatoeba en→x after", "tatoeba_after", "en2x"),
     ("x→en student→anchor", "student_to_teacher", "x2en"),
 ]
+
+
+def card_test_scores(metrics: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """The demo's test scores, before and after, as the model card's test table."""
+    sets = {"Firefox test (sample)": ("student_before", "student_after"), "Tatoeba": ("tatoeba_before", "tatoeba_after")}
+    return {
+        name: {f"{who} {d.replace('2', '->')}": metrics[key][f"mean/{d}/acc@1"] for who, key in (("untrained", before), ("this model", after)) for d in ("x2en", "en2x")}
+        for name, (before, after) in sets.items()
+    }
 
 
 def improved_languages(demo: DemoResult, direction: str = "x2en", before: str = "student_before", after: str = "student_after") -> list[str]:

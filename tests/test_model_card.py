@@ -64,3 +64,14 @@ def test_exported_model_has_the_card_and_a_sentence_transformers_snippet(tiny_mo
     card = (out / "README.md").read_text(encoding="utf-8")
     assert front_matter(card)["library_name"] == "sentence-transformers"
     assert "0.8765" in card and 'SentenceTransformer("PATH")' in card and "trust_remote_code" not in card
+
+
+def test_demo_test_scores_join_the_card(tiny_models, tmp_path):
+    from lira.pipeline import card_test_scores
+
+    ArcaEncoder.from_student(tiny_models["student"], ModelConfig(student=tiny_models["student"])).save(tmp_path / "model")
+    metrics = {key: {"mean/x2en/acc@1": x, "mean/en2x/acc@1": y} for key, x, y in
+               [("student_before", 0.8, 0.81), ("student_after", 0.9, 0.91), ("tatoeba_before", 0.7, 0.71), ("tatoeba_after", 0.75, 0.76)]}
+    card = update_card(tmp_path / "model", test=card_test_scores(metrics)).read_text(encoding="utf-8")
+    assert "| Tatoeba | 0.7000 | 0.7100 | 0.7500 | 0.7600 |" in card
+    assert "| test set | untrained x->en | untrained en->x | this model x->en | this model en->x |" in card
