@@ -91,7 +91,7 @@ def _scores(dev: Mapping[str, Mapping[str, float]] | None, selected_step: int | 
     if not dev:
         return ["No scores were recorded with this model (it was saved outside a training run, or dev evaluation was off)."]
     columns = [c for c in ("start", "selected", "end") if dev.get(c)]
-    keys = sorted({k for c in columns for k in dev[c] if k == "dev_score" or "/mean/" in k}, key=lambda k: (k != "dev_score", k))
+    keys = sorted({k for c in columns for k in dev[c] if k in ("dev_score", "english/knn10_kept") or "/mean/" in k}, key=lambda k: (k != "dev_score", k))
     header = {"start": "untrained student", "selected": "this model" + (f" (step {selected_step})" if selected_step is not None else ""), "end": "last step"}
     lines = [
         "Measured by the training run on its dev sets (`lira.eval.dev`: bitext retrieval accuracy@1, "

@@ -251,6 +251,8 @@ def train_arca(
             else:
                 _truncate_metrics(path, state["global_step"])
     dev = DevEvaluator.from_config(config) if tc.dev_eval and accelerator.is_main_process else None
+    if dev is not None and "dev_english_reference" in state:
+        dev.english_reference = state["dev_english_reference"]  # a resumed run compares English with the untrained student's
 
     def evaluate_dev(step: int) -> None:
         """Score the dev sets, log them, and keep the model if it is the best so far."""
@@ -260,6 +262,7 @@ def train_arca(
         with dev_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps({"step": step, **scores}) + "\n")
         state.setdefault("dev_start", scores)
+        state["dev_english_reference"] = dev.english_reference
         state["dev_last"] = scores
         tqdm.write(f"dev @ step {step}: score {scores['dev_score']:.4f} (in-domain x->en {scores.get('in_domain/mean/x2en/acc@1', float('nan')):.3f}, "
                    f"out-of-domain x->en {scores.get('out_of_domain/mean/x2en/acc@1', float('nan')):.3f})")

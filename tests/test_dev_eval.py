@@ -130,3 +130,33 @@ def test_training_with_the_self_teacher_lowers_the_objective(tiny_models, tiny_p
         first, last = np.mean([r[key] for r in records[:3]]), np.mean([r[key] for r in records[-3:]])
         assert last < first * factor, (key, first, last)
     assert records[0]["anchor_en"] < records[0]["anchor_lrl"] / 3  # only dropout moves English at step 1
+
+
+class _RotatingEncoder:
+    """Fixed random English vectors; after ``scramble()`` the rows are shuffled (neighbourhoods lost)."""
+
+    def __init__(self, texts):
+        rng = np.random.default_rng(0)
+        self.vectors = {t: v / np.linalg.norm(v) for t, v in zip(texts, rng.normal(size=(len(texts), 16)))}
+
+    def scramble(self):
+        keys = list(self.vectors)
+        values = [self.vectors[k] for k in keys]
+        self.vectors = dict(zip(keys, values[1:] + values[:1]))
+
+    def encode(self, sentences, **_):
+        return np.stack([self.vectors[s] for s in sentences]).astype(np.float32)
+
+
+def test_english_neighbourhoods_kept_is_one_until_the_space_changes():
+    sets = {"in_domain": [ParallelPair(f"sentence {i}", f"câu {i}", "vi") for i in range(120)],
+            "out_of_domain": [ParallelPair(f"other {i}", f"lain {i}", "id") for i in range(80)]}
+    evaluator = DevEvaluator(sets)
+    encoder = _RotatingEncoder(sorted({t for pairs in sets.values() for p in pairs for t in (p.en, p.text)}))
+    assert evaluator(encoder)["english/knn10_kept"] == 1.0
+    assert evaluator(encoder)["english/knn10_kept"] == 1.0  # same space, same neighbours
+    encoder.scramble()
+    kept = evaluator.english_neighbours_kept(encoder)
+    reference = evaluator.english_reference
+    expected = np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(dev_module.nearest_neighbours(encoder.encode(evaluator.english), 10), reference)])
+    assert kept == pytest.approx(expected) and kept < 0.9

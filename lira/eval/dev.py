@@ -12,7 +12,10 @@ scores two dev sets:
   English sentence of a dev pair is in any training split).
 
 The **dev score** is the mean over the two sets of the mean of x→en and en→x accuracy@1, so the
-out-of-domain half weighs as much as the in-domain half. Each set is a seeded sample of
+out-of-domain half weighs as much as the in-domain half. Beside it, ``english/knn10_kept`` measures
+how much of the English space's neighbourhoods a model kept (LiRA's anchor exists to keep them):
+the share of each English dev sentence's 10 nearest neighbours that are unchanged since the first
+evaluation. It is reported, not part of the dev score. Each set is a seeded sample of
 ``pairs_per_language`` pairs per language, fixed for the whole run, so scores at different steps
 compare the same items.
 """
@@ -31,6 +34,10 @@ from lira.paths import resources_dir
 
 DEV_SETS = ("in_domain", "out_of_domain")
 SAMPLE_SEED = 0
+ENGLISH_SAMPLE = 500
+ENGLISH_K = 10
+ENGLISH_KEPT = "english/knn10_kept"
+"""Dev metric: how much of the English space's neighbourhood structure the model kept."""
 
 
 def shipped_ood_dev() -> Path:
@@ -89,6 +96,12 @@ class DevEvaluator:
         if not self.sets:
             raise ValueError("no dev pairs: neither the in-domain nor the out-of-domain dev set has any")
         self.evaluators = {name: BitextRetrievalEvaluator.from_pairs(pairs, batch_size=batch_size) for name, pairs in self.sets.items()}
+        self.batch_size = batch_size
+        english = sorted({p.en for pairs in self.sets.values() for p in pairs})
+        self.english = [english[i] for i in sorted(np.random.default_rng(SAMPLE_SEED).permutation(len(english))[:ENGLISH_SAMPLE])]
+        self.english_reference: list[list[int]] | None = None
+        """Each English sentence's nearest neighbours under the first encoder scored (in training:
+        the untrained student); kept in the trainer state so a resumed run compares with the same."""
 
     @classmethod
     def from_config(cls, config: Any) -> "DevEvaluator":
@@ -107,7 +120,26 @@ class DevEvaluator:
                 if "/acc@1" in key or key.endswith("/n"):
                     metrics[f"{name}/{key}"] = value
         metrics["dev_score"] = dev_score(metrics)
+        metrics[ENGLISH_KEPT] = self.english_neighbours_kept(encoder)
         return metrics
+
+    def english_neighbours_kept(self, encoder: Any) -> float:
+        """Share of each English dev sentence's nearest neighbours (among the others) that are the
+        same as under the reference encoder: 1.0 means the English space kept its neighbourhoods,
+        whatever the bitext scores say. A diagnostic beside the dev score, not part of it."""
+        vectors = np.asarray(encoder.encode(self.english, lang="en", batch_size=self.batch_size), dtype=np.float32)
+        neighbours = nearest_neighbours(vectors, ENGLISH_K)
+        if self.english_reference is None:
+            self.english_reference = neighbours
+        return float(np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(neighbours, self.english_reference)]))
+
+
+def nearest_neighbours(vectors: np.ndarray, k: int) -> list[list[int]]:
+    """Indices of each row's ``k`` most similar other rows (cosine on normalised rows)."""
+    sim = vectors @ vectors.T
+    np.fill_diagonal(sim, -np.inf)
+    k = min(k, len(vectors) - 1)
+    return np.argsort(-sim, axis=1, kind="stable")[:, :k].tolist()
 
 
 def worse_sets(start: dict[str, float], end: dict[str, float], tolerance: float = 0.0) -> list[str]:
