@@ -37,6 +37,7 @@ def test_study_trains_scores_and_reports(tiny_study, tmp_path):
     run = payload["runs"]["default-4"]
     assert [r["step"] for r in run["dev_curve"]] == [0, 2, 4]
     assert len(run["tatoeba_hits"]["th/x2en"]) == 548 and 0 <= run["tatoeba"]["mean/x2en/acc@1"] <= 1
+    assert all(0.0 <= r["english_kept"] <= 1.0 for r in payload["runs"].values())
     md = (out / "results.md").read_text(encoding="utf-8")
     assert "## 2 steps" in md and "## 4 steps" in md and "(reference)" in md and "p=" in md
     assert (out / "curves.png").stat().st_size > 10_000
@@ -46,6 +47,14 @@ def test_study_trains_scores_and_reports(tiny_study, tmp_path):
     assert before == {p.name: p.stat().st_mtime for p in (tmp_path / "work" / "results").rglob("*.json")}
     render_generalization(out, bootstrap_samples=200)  # redrawn from results.json alone
     assert (out / "summary.json").exists()
+
+
+def test_a_spent_time_budget_trains_nothing(tiny_study):
+    tiny_study.max_minutes = 0
+    out = run_generalization(tiny_study, progress=False)
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert payload["runs"] == {} and len(payload["missing"]) == 4
+    assert "Not run yet" in (out / "results.md").read_text(encoding="utf-8")
 
 
 def test_systems_differ_from_the_default_only_in_their_overrides(tiny_study):

@@ -212,28 +212,34 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
     console.rule(f"[bold]LiRA generalization study: {len(runs)} runs ({len(todo)} to do)")
 
     base_depth = study.lira.model.trainable_top_layers
-    cache = None
-    cached_runs = [(s, n) for s, n in todo if run_config(study, s, n).model.trainable_top_layers == base_depth]
-    if study.prefix_cache and cached_runs:
-        t0 = time.perf_counter()
-        student = ArcaEncoder.from_student(study.lira.model.student, study.lira.model)
-        cache = FrozenPrefixCache.for_model(student)
-        texts: set[str] = set(DevEvaluator.from_config(study.lira).texts())
-        texts.update(t for p in tatoeba_pairs for t in (p.en, p.text))
-        sections = {json.dumps(dataclasses.asdict(run_config(study, s, n).data), sort_keys=True): run_config(study, s, n) for s, n in cached_runs}
-        for config in sections.values():
-            texts.update(t for p in training_pairs(config) for t in (p.en, p.text))
-        cache.fill(student, sorted(texts), batch_size=study.lira.eval.batch_size, progress=progress)
-        del student
-        console.print(f"frozen-prefix cache: {len(cache)} texts in {time.perf_counter() - t0:.0f} s")
+    base_cache: list[Any] = []
 
-    deadline = start + study.max_minutes * 60 if study.max_minutes else None
+    def prefix_cache_for(config: LiraConfig) -> Any:
+        """The shared frozen-prefix cache, filled on first use (a rerun with nothing to train fills none)."""
+        if not study.prefix_cache or config.model.trainable_top_layers != base_depth:
+            return None
+        if not base_cache:
+            t0 = time.perf_counter()
+            student = ArcaEncoder.from_student(study.lira.model.student, study.lira.model)
+            cache = FrozenPrefixCache.for_model(student)
+            texts: set[str] = set(DevEvaluator.from_config(study.lira).texts())
+            texts.update(t for p in tatoeba_pairs for t in (p.en, p.text))
+            cached = [run_config(study, s, n) for s, n in todo]
+            sections = {json.dumps(dataclasses.asdict(c.data), sort_keys=True): c for c in cached if c.model.trainable_top_layers == base_depth}
+            for section in sections.values():
+                texts.update(t for p in training_pairs(section) for t in (p.en, p.text))
+            cache.fill(student, sorted(texts), batch_size=study.lira.eval.batch_size, progress=progress)
+            console.print(f"frozen-prefix cache: {len(cache)} texts in {time.perf_counter() - t0:.0f} s")
+            base_cache.append(cache)
+        return base_cache[0]
+
+    deadline = start + study.max_minutes * 60 if study.max_minutes is not None else None
     for system, steps in todo:
         if deadline is not None and time.perf_counter() > deadline:
             console.print(f"[yellow]time budget of {study.max_minutes} min spent: {system}-{steps} and the runs after it are left for a rerun")
             break
         config = run_config(study, system, steps)
-        use_cache = cache if config.model.trainable_top_layers == base_depth else None
+        use_cache = prefix_cache_for(config)
         console.print(f"[bold]{system}[/] ({steps} steps): {SYSTEMS[system].overrides or 'the default'}")
         t0 = time.perf_counter()
         trained = train_arca(config, progress=progress, prefix_cache=use_cache, resume=True)
@@ -263,7 +269,9 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
         del model
         console.print(f"  dev score {scores_line(result)}; {train_s / 60:.1f} min")
 
+    cache = base_cache[0] if base_cache else None
     untrained = _untrained_scores(study, cache, tatoeba, results_dir)
+    _score_english_kept(study, [(s, n) for s, n in runs if (results_dir / f"{s}-{n}.json").exists()], results_dir, console)
     payload = {
         "study": {**{k: v for k, v in dataclasses.asdict(study).items() if k != "lira"}, "lira": study.lira.to_dict()},
         "systems": {name: {"label": s.label, "group": s.group, "overrides": s.overrides} for name, s in SYSTEMS.items() if name in study.systems},
@@ -281,6 +289,28 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
     render_generalization(out, bootstrap_samples=study.bootstrap_samples)
     console.print(f"wrote {out / 'results.md'} and {out / 'curves.png'} in {(time.perf_counter() - start) / 60:.1f} min")
     return out
+
+
+def _score_english_kept(study: GeneralizationConfig, runs: list[tuple[str, int]], results_dir: Path, console: Console) -> None:
+    """``english_kept`` (``lira.eval.dev``: the share of each English dev sentence's 10 nearest
+    neighbours that the trained model keeps from the untrained student) for every stored run that
+    lacks it, from the run's saved model."""
+    from lira.arca.model import ArcaEncoder
+    from lira.eval.dev import DevEvaluator
+
+    missing = [(s, n) for s, n in runs if "english_kept" not in json.loads((results_dir / f"{s}-{n}.json").read_text(encoding="utf-8"))]
+    if not missing:
+        return
+    dev = DevEvaluator.from_config(study.lira)
+    dev.english_neighbours_kept(ArcaEncoder.from_student(study.lira.model.student, study.lira.model))  # the reference
+    for system, steps in missing:
+        path = results_dir / f"{system}-{steps}.json"
+        result = json.loads(path.read_text(encoding="utf-8"))
+        result["english_kept"] = dev.english_neighbours_kept(ArcaEncoder.load(Path(run_config(study, system, steps).train.output_dir) / "model"))
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(result) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        console.print(f"{system}-{steps}: English neighbourhoods kept {result['english_kept']:.3f}")
 
 
 def scores_line(result: dict[str, Any]) -> str:

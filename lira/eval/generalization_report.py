@@ -30,6 +30,7 @@ def run_row(name: str, label: str, result: dict[str, Any], untrained: dict[str, 
         "dev_score": dev["dev_score"],
         "tatoeba_x2en": t["mean/x2en/acc@1"],
         "tatoeba_en2x": t["mean/en2x/acc@1"],
+        "english_kept": result.get("english_kept"),
     }
     row["d_x2en"] = row["tatoeba_x2en"] - untrained["tatoeba"]["mean/x2en/acc@1"]
     row["d_en2x"] = row["tatoeba_en2x"] - untrained["tatoeba"]["mean/en2x/acc@1"]
@@ -53,7 +54,7 @@ def render_generalization(out_dir: str | Path, bootstrap_samples: int = 2000) ->
         "system": "untrained", "label": "untrained student (multilingual-e5-small)",
         "dev_in": _dev_means(untrained["dev"], "in_domain"), "dev_ood": _dev_means(untrained["dev"], "out_of_domain"), "dev_score": untrained["dev"]["dev_score"],
         "tatoeba_x2en": untrained["tatoeba"]["mean/x2en/acc@1"], "tatoeba_en2x": untrained["tatoeba"]["mean/en2x/acc@1"],
-        "d_x2en": 0.0, "d_en2x": 0.0, "worst_language_delta": 0.0,
+        "d_x2en": 0.0, "d_en2x": 0.0, "worst_language_delta": 0.0, "english_kept": 1.0,
     }
     rows: dict[str, list[dict[str, Any]]] = {}
     for key, result in runs.items():
@@ -99,16 +100,16 @@ def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def runs_table(summary: dict[str, Any], steps: str) -> str:
     """Markdown rows of the runs at one budget: dev in and out of domain, Tatoeba, and the paired
     bootstrap against the default at that budget."""
-    lines = ["| system | dev in-domain | dev out-of-domain | dev score | Tatoeba x→en | Tatoeba en→x | Δ x→en vs untrained | Δ en→x vs untrained | worst language Δ | vs default (Δ [95% CI], p) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| system | dev in-domain | dev out-of-domain | dev score | English neighbours kept | Tatoeba x→en | Tatoeba en→x | Δ x→en vs untrained | Δ en→x vs untrained | worst language Δ | vs default (Δ [95% CI], p) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     u = summary["untrained"]
-    lines.append(f"| {u['label']} | {_fmt(u['dev_in'])} | {_fmt(u['dev_ood'])} | {_fmt(u['dev_score'])} | {_fmt(u['tatoeba_x2en'])} | {_fmt(u['tatoeba_en2x'])} | | | | |")
+    lines.append(f"| {u['label']} | {_fmt(u['dev_in'])} | {_fmt(u['dev_ood'])} | {_fmt(u['dev_score'])} | {_fmt(u.get('english_kept'))} | {_fmt(u['tatoeba_x2en'])} | {_fmt(u['tatoeba_en2x'])} | | | | |")
     for r in summary["rows"][steps]:
         vs = r.get("vs_default")
         cell = f"{vs['delta']:+.3f} [{vs['low']:+.3f}, {vs['high']:+.3f}], p={vs['p']:.3f}: {vs['verdict']}" if vs else "(reference)"
         name = f"**{r['label']}**" if r["system"] == "default" else r["label"]
         lines.append(
-            f"| {name} | {_fmt(r['dev_in'])} | {_fmt(r['dev_ood'])} | {_fmt(r['dev_score'])} | {_fmt(r['tatoeba_x2en'])} | {_fmt(r['tatoeba_en2x'])} | "
+            f"| {name} | {_fmt(r['dev_in'])} | {_fmt(r['dev_ood'])} | {_fmt(r['dev_score'])} | {_fmt(r.get('english_kept'))} | {_fmt(r['tatoeba_x2en'])} | {_fmt(r['tatoeba_en2x'])} | "
             f"{_fmt(r['d_x2en'], True)} | {_fmt(r['d_en2x'], True)} | {_fmt(r['worst_language_delta'], True)} | {cell} |"
         )
     return "\n".join(lines) + "\n"
@@ -142,7 +143,8 @@ def markdown(payload: dict[str, Any], summary: dict[str, Any], base_steps: int, 
         f"{lira['model']['trainable_top_layers']} layers, learning rate {lira['train']['learning_rate']:g}, seed {lira['train']['seed']}, "
         f"and differs from the default only in what its row names. **Choices are read off the dev score** (mean of in-domain Firefox dev and "
         "out-of-domain dev of other projects' catalogs, accuracy@1 both ways); Tatoeba is the test set, reported and never chosen on. "
-        "Scores are each run's last step. `vs default`: paired bootstrap over Tatoeba items (7 languages x 2 directions, "
+        "Scores are each run's last step. `English neighbours kept`: the share of each English dev sentence's 10 nearest "
+        "neighbours that the model keeps from the untrained student (what the anchor is for; not part of the dev score). `vs default`: paired bootstrap over Tatoeba items (7 languages x 2 directions, "
         f"{payload['study']['bootstrap_samples']} resamples): Δ Tatoeba accuracy@1 of the row minus the default, its 95% interval and p.",
         "",
     ]
