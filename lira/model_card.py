@@ -154,12 +154,16 @@ def render_card(
     agents = list(model.get("agents") or ["transformer"])
     names = ", ".join(f"{LANGUAGES[c].name} (`{c}`)" for c in trained if c in LANGUAGES)
     out = ["---", yaml.safe_dump(front, sort_keys=False, allow_unicode=True).rstrip(), "---", "", "# LiRA sentence encoder", ""]
+    arca = config.get("arca") or {}
+    anchored = (arca.get("anchor_weight") or 0) > 0 or (arca.get("geometry_weight") or 0) > 0
+    terms = ", ".join(f"{name} {arca[key]:g}" for name, key in (("anchor", "anchor_weight"), ("contrastive", "contrastive_weight"), ("geometry", "geometry_weight")) if arca.get(key))
     out += [
-        "A multilingual sentence encoder whose low-resource languages were anchored to English by LiRA (Arca): "
-        "each training pair pulls the translation's vector onto the English sentence's anchor.",
+        "A multilingual sentence encoder whose low-resource languages were aligned with English by LiRA (Arca): "
+        "each training pair (an English sentence and its human translation) is brought to the same point.",
         "",
         f"- base student: `{student}`" + (f" ([{hub_id}](https://huggingface.co/{hub_id}))" if hub_id else ""),
-        f"- English anchor (teacher): {_anchor(teacher)}",
+        f"- Arca terms: {terms or 'as configured below'}",
+        f"- English anchor (teacher): {_anchor(teacher) if anchored else 'none (no anchor or geometry term: the contrastive term aligns the student with itself)'}",
         f"- languages trained: {names}; English is the anchor",
         f"- agents: {', '.join(agents)}" + (" (the fused output is the L2-normalised transformer output)" if agents == ["transformer"] else " fused by a language-aware gate"),
         f"- prompt: `{model.get('prompt_name')}` by default (the student's prompt of that name goes before each text)",

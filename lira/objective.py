@@ -35,7 +35,7 @@ class ArcaObjective(nn.Module):
         self,
         student_lrl: torch.Tensor,
         student_en: torch.Tensor,
-        teacher_en: torch.Tensor,
+        teacher_en: torch.Tensor | None,
         groups: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         w = self.weights()

@@ -203,7 +203,8 @@ def train_arca(
     english_ids = {en: i for i, en in enumerate(sorted({p.en for p in pairs}))}
 
     device = accelerator.device
-    teacher = load_teacher(config.model, device=str(device))
+    # The anchor and geometry terms read the English anchors; with both off no teacher is loaded.
+    teacher = load_teacher(config.model, device=str(device)) if config.arca.uses_anchor_vectors() else None
     model = ArcaEncoder.from_student(config.model.student, config.model, device=str(device))
     model.card_facts = {"config": config.to_dict(), "languages": list(config.data.languages)}  # every saved model's card
     objective = ArcaObjective(config.arca)
@@ -229,7 +230,7 @@ def train_arca(
     digest = frozen_digest(model)
 
     collate = PairCollator(inner, english_ids)
-    teacher_vectors = TeacherAnchorCache(teacher, len(english_ids))
+    teacher_vectors = TeacherAnchorCache(teacher, len(english_ids)) if teacher is not None else None
     lengths = [len(p.text) + len(p.en) for p in pairs]
 
     state: dict[str, Any] = {"global_step": 0, "epoch": 0, "micro_in_epoch": 0, "pairs_seen": 0}
@@ -304,10 +305,10 @@ def train_arca(
                 real_tokens = int(batch["student"]["transformer"]["attention_mask"].sum())
                 batch = move_to_device(batch, device)
                 with accelerator.accumulate(model):
-                    teacher_en = teacher_vectors(anchor_ids, batch["english"], device)
+                    teacher_en = teacher_vectors(anchor_ids, batch["english"], device) if teacher_vectors is not None else None
                     with accelerator.autocast():
                         embeddings = model(batch["student"])
-                    n = teacher_en.size(0)
+                    n = len(batch["english"])
                     loss, logs = objective(embeddings[:n].float(), embeddings[n:].float(), teacher_en, batch["groups"])
                     if joint is not None:
                         with accelerator.autocast():

@@ -129,7 +129,7 @@ def test_objective_skips_terms_at_zero_and_sums_weighted_terms():
     total, logs = ArcaObjective(full_cfg)(a, b, t)
     expected = logs["loss_anchor"] + 0.5 * logs["loss_contrastive"] + 2.0 * logs["loss_geometry"]
     assert float(total) == pytest.approx(expected, rel=1e-5)
-    _, logs_off = ArcaObjective(ArcaConfig(contrastive_weight=0.0, geometry_weight=0.0))(a, b, t)
+    _, logs_off = ArcaObjective(ArcaConfig(anchor_weight=1.0, contrastive_weight=0.0, geometry_weight=0.0))(a, b, t)
     assert "loss_contrastive" not in logs_off and "loss_geometry" not in logs_off
     with pytest.raises(ValueError, match="weight"):
         ArcaObjective(ArcaConfig(anchor_weight=0, contrastive_weight=0, geometry_weight=0))

@@ -18,8 +18,8 @@ def tiny_study(tiny_models, tiny_pairs_file, tmp_path):
     dev = tmp_path / "dev.tsv"
     dev.write_text("".join(f"{en}\t{x}\t{lang}\n" for en, x, lang in TINY_CORPUS), encoding="utf-8")
     study = GeneralizationConfig(
-        out_dir=str(tmp_path / "report"), work_dir=str(tmp_path / "work"), systems=["default", "minus_contrastive", "peer_contrastive"],
-        large_budget_steps=4, large_budget_systems=["default"], dev_every=2, bootstrap_samples=200,
+        out_dir=str(tmp_path / "report"), work_dir=str(tmp_path / "work"), systems=["arca", "minus_contrastive", "peer_contrastive"],
+        large_budget_steps=4, large_budget_systems=["arca"], dev_every=2, bootstrap_samples=200,
     )
     lira = study.lira
     lira.model.student = tiny_models["student"]
@@ -33,8 +33,8 @@ def tiny_study(tiny_models, tiny_pairs_file, tmp_path):
 def test_study_trains_scores_and_reports(tiny_study, tmp_path):
     out = run_generalization(tiny_study, progress=False)
     payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert sorted(payload["runs"]) == ["default-2", "default-4", "minus_contrastive-2", "peer_contrastive-2"]
-    run = payload["runs"]["default-4"]
+    assert sorted(payload["runs"]) == ["arca-2", "arca-4", "minus_contrastive-2", "peer_contrastive-2"]
+    run = payload["runs"]["arca-4"]
     assert [r["step"] for r in run["dev_curve"]] == [0, 2, 4]
     assert len(run["tatoeba_hits"]["th/x2en"]) == 548 and 0 <= run["tatoeba"]["mean/x2en/acc@1"] <= 1
     assert all(0.0 <= r["english_kept"] <= 1.0 for r in payload["runs"].values())
@@ -57,8 +57,9 @@ def test_a_spent_time_budget_trains_nothing(tiny_study):
     assert "Not run yet" in (out / "results.md").read_text(encoding="utf-8")
 
 
-def test_systems_differ_from_the_default_only_in_their_overrides(tiny_study):
-    base = run_config(tiny_study, "default", 2)
+def test_systems_differ_from_the_reference_only_in_their_overrides(tiny_study):
+    base = run_config(tiny_study, "arca", 2)
+    assert (base.model.teacher, base.arca.anchor_weight, base.arca.contrastive_weight, base.arca.geometry_weight) == ("self", 1.0, 0.5, 1.0)
     peer = run_config(tiny_study, "peer_contrastive", 2)
     assert (peer.arca.anchor_weight, peer.arca.geometry_weight, peer.arca.contrastive_weight) == (0.0, 0.0, 1.0)
     assert peer.model == base.model and peer.data == base.data
@@ -67,7 +68,7 @@ def test_systems_differ_from_the_default_only_in_their_overrides(tiny_study):
 
 
 def test_parts_verdicts_follow_the_dev_score():
-    rows = [{"system": "default", "dev_score": 0.80}, {"system": "minus_geometry", "dev_score": 0.81}, {"system": "minus_contrastive", "dev_score": 0.70},
+    rows = [{"system": "arca", "dev_score": 0.80}, {"system": "minus_geometry", "dev_score": 0.81}, {"system": "minus_contrastive", "dev_score": 0.70},
             {"system": "plus_agents", "dev_score": 0.75}]
     verdicts = {v["system"]: v for v in parts_verdicts(rows)}
     assert verdicts["minus_contrastive"]["earns_its_place"] and verdicts["minus_contrastive"]["dev_gain"] == pytest.approx(0.10)
@@ -77,5 +78,5 @@ def test_parts_verdicts_follow_the_dev_score():
 
 def test_unknown_system_is_a_config_error():
     with pytest.raises(ConfigError, match="unknown system"):
-        GeneralizationConfig(systems=["default", "nope"])
-    assert "default" in SYSTEMS
+        GeneralizationConfig(systems=["arca", "nope"])
+    assert "arca" in SYSTEMS

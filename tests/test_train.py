@@ -35,6 +35,8 @@ def tiny_config(tiny_models, pairs_file, out_dir, **train) -> LiraConfig:
     cfg.train.checkpoint_every = 2
     cfg.train.log_every = 1
     cfg.train.dev_eval = False  # tests/test_dev_eval.py covers it, on tiny dev files
+    # Every term on (the default is the contrastive term alone): these tests exercise the whole objective.
+    cfg.arca.anchor_weight, cfg.arca.contrastive_weight, cfg.arca.geometry_weight = 1.0, 0.5, 1.0
     for key, value in train.items():
         setattr(cfg.train, key, value)
     return cfg
@@ -146,3 +148,18 @@ def test_checkpoints_leave_out_frozen_weights_and_resume_checks_them(tiny_models
     save_file(weights, str(weights_file))
     with pytest.raises(ValueError, match="frozen weights differ"):
         train_arca(cfg, progress=False)
+
+
+def test_the_default_objective_needs_no_teacher(tiny_models, tiny_pairs_file, tmp_path, monkeypatch):
+    import lira.train
+
+    def no_teacher(*_args, **_kwargs):
+        raise AssertionError("the contrastive term alone reads no anchor: no teacher may be loaded")
+
+    monkeypatch.setattr(lira.train, "load_teacher", no_teacher)
+    cfg = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "run", max_steps=3)
+    cfg.arca = LiraConfig().arca  # the default weights
+    result = train_arca(cfg, progress=False)
+    record = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert "loss_contrastive" in record and "loss_anchor" not in record and "loss_geometry" not in record
+    assert result.steps == 3

@@ -1,6 +1,7 @@
 """The frozen English side that Arca anchors to: a separate English model, or the student itself.
 
-``model.teacher: self`` (LiRA's default) anchors to **the student's own frozen encoding of the
+``model.teacher: self`` (the default anchor; the anchor and geometry terms that read it are off in
+LiRA's default objective, see docs/GENERALIZATION.md) anchors to **the student's own frozen encoding of the
 English translation**, the anchor of the paper behind LiRA (arXiv 2510.14466): the low-resource
 sentence is pulled onto the point where the untrained backbone puts its English translation, so
 the English space the student already has (and everything it encodes well off the training domain)

@@ -1,4 +1,4 @@
-"""Does Arca make the student better *off* its training domain? The ablation study behind the default.
+"""Does Arca make the student better *off* its training domain? The ablation study behind LiRA's default.
 
 ``lira eval generalization`` trains every system of :data:`SYSTEMS` from the same student on the
 same data at the demo budget (and the systems of ``large_budget_systems`` at a larger one), and
@@ -40,6 +40,9 @@ from rich.console import Console
 from lira.config import ENGLISH_TEACHER, ConfigError, LiraConfig, load_study_yaml
 
 ALL_AGENTS = ["transformer", "char_ngram", "romanized"]
+ARCA_ALL_TERMS = {"model.teacher": "self", "arca.anchor_weight": 1.0, "arca.anchor_english_weight": 1.0, "arca.contrastive_weight": 0.5, "arca.geometry_weight": 1.0}
+"""The study's reference: Arca with every term on, anchored to the student's own English (LiRA's
+default before this study chose the contrastive term alone)."""
 CONTRASTIVE_ONLY = {"arca.anchor_weight": 0.0, "arca.anchor_english_weight": 0.0, "arca.geometry_weight": 0.0, "arca.contrastive_weight": 1.0}
 KD_MSE = {"model.teacher": ENGLISH_TEACHER, "arca.contrastive_weight": 0.0, "arca.geometry_weight": 0.0}
 MIXED_DATA = "firefox+gettext"
@@ -51,15 +54,15 @@ class StudySystem:
     name: str
     label: str
     group: str
-    """default, teacher, terms, agents, depth, optimisation, data or peer."""
+    """reference, teacher, terms, agents, depth, optimisation, data or peer."""
     overrides: dict[str, Any] = field(default_factory=dict)
-    """Dotted LiraConfig overrides on top of the study's base config (which is LiRA's default)."""
+    """Dotted LiraConfig overrides on top of the study's base config (Arca with every term on)."""
 
 
 SYSTEMS: dict[str, StudySystem] = {
     s.name: s
     for s in [
-        StudySystem("default", "Arca default (self anchor, transformer, anchor + contrastive + geometry)", "default"),
+        StudySystem("arca", "Arca, all terms (self anchor + contrastive + geometry)", "reference"),
         # -- the teacher: a separate English model instead of the self anchor; none is the contrastive peer
         StudySystem("teacher_minilm", "teacher: MiniLM (separate English model)", "teacher", {"model.teacher": ENGLISH_TEACHER}),
         StudySystem("teacher_minilm_agents", "old default: MiniLM teacher, 3 agents", "teacher", {"model.teacher": ENGLISH_TEACHER, "model.agents": ALL_AGENTS}),
@@ -84,16 +87,16 @@ SYSTEMS: dict[str, StudySystem] = {
         StudySystem("data_plus_gettext", "data: Firefox + other projects' catalogs (train splits)", "data", {"data.train": MIXED_DATA}),
         # -- peers at the same budget
         StudySystem("peer_kd_mse", "KD-MSE peer (Reimers & Gurevych: MiniLM teacher, MSE only)", "peer", KD_MSE),
-        StudySystem("peer_contrastive", "contrastive-only peer (in-batch translation ranking, as LaBSE)", "peer", CONTRASTIVE_ONLY),
+        StudySystem("peer_contrastive", "contrastive only (in-batch translation ranking, as LaBSE): LiRA's default since this study", "peer", CONTRASTIVE_ONLY),
     ]
 }
 
 
 def _base_config() -> LiraConfig:
-    """LiRA's default recipe at the demo's budget (``lira.pipeline.demo_config``)."""
+    """Arca with every term on (:data:`ARCA_ALL_TERMS`) at the demo's budget (``lira.pipeline.demo_config``)."""
     from lira.pipeline import demo_config
 
-    config = demo_config()
+    config = demo_config().override(ARCA_ALL_TERMS)
     config.train.select_best = False  # the study scores each system's last step
     return config
 
@@ -105,7 +108,7 @@ class GeneralizationConfig:
     work_dir: str = "runs/generalization"
     systems: list[str] = field(default_factory=lambda: list(SYSTEMS))
     large_budget_steps: int = 1000
-    large_budget_systems: list[str] = field(default_factory=lambda: ["default", "peer_kd_mse", "peer_contrastive"])
+    large_budget_systems: list[str] = field(default_factory=lambda: ["arca", "peer_contrastive"])
     dev_every: int = 50
     """Dev evaluation (and checkpoint) interval of the study's runs, for the curves."""
     bootstrap_samples: int = 2000

@@ -9,7 +9,9 @@ from typing import Any
 from lira.eval.significance import paired_bootstrap
 from lira.eval.tatoeba import REFERENCES, TATOEBA_LANGUAGES, reference_mean
 
-CURVE_SYSTEMS = ("default", "teacher_minilm_agents", "peer_kd_mse", "peer_contrastive")
+REFERENCE = "arca"
+"""The system every row is compared with (Arca with every term on)."""
+CURVE_SYSTEMS = ("arca", "teacher_minilm_agents", "peer_kd_mse", "peer_contrastive")
 
 
 def _dev_means(dev: dict[str, float], name: str) -> float:
@@ -39,7 +41,7 @@ def run_row(name: str, label: str, result: dict[str, Any], untrained: dict[str, 
     )
     if reference is not None and reference is not result:
         test = paired_bootstrap(_hits(reference), _hits(result), samples=samples)
-        row["vs_default"] = {"delta": test.delta, "low": test.low, "high": test.high, "p": test.p_value, "verdict": test.verdict()}
+        row["vs_reference"] = {"delta": test.delta, "low": test.low, "high": test.high, "p": test.p_value, "verdict": test.verdict()}
     return row
 
 
@@ -49,7 +51,7 @@ def render_generalization(out_dir: str | Path, bootstrap_samples: int = 2000) ->
     runs, systems, untrained = payload["runs"], payload["systems"], payload["untrained"]
     base_steps = payload["study"]["lira"]["train"]["max_steps"]
     large_steps = payload["study"]["large_budget_steps"]
-    reference = runs.get(f"default-{base_steps}")
+    reference = runs.get(f"{REFERENCE}-{base_steps}")
     untrained_row = {
         "system": "untrained", "label": "untrained student (multilingual-e5-small)",
         "dev_in": _dev_means(untrained["dev"], "in_domain"), "dev_ood": _dev_means(untrained["dev"], "out_of_domain"), "dev_score": untrained["dev"]["dev_score"],
@@ -59,7 +61,7 @@ def render_generalization(out_dir: str | Path, bootstrap_samples: int = 2000) ->
     rows: dict[str, list[dict[str, Any]]] = {}
     for key, result in runs.items():
         name, steps = result["system"], result["steps"]
-        ref = reference if steps == base_steps else runs.get(f"default-{steps}")
+        ref = reference if steps == base_steps else runs.get(f"{REFERENCE}-{steps}")
         rows.setdefault(str(steps), []).append(run_row(name, systems.get(name, {}).get("label", name), result, untrained, ref, bootstrap_samples))
     summary = {"untrained": untrained_row, "rows": rows, "parts": parts_verdicts(rows.get(str(base_steps), []))}
     (out / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -71,16 +73,19 @@ def render_generalization(out_dir: str | Path, bootstrap_samples: int = 2000) ->
 def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """For each part of Arca: does the dev score (the choice criterion) say it earns its place?
 
-    A part in the default earns it when removing it lowers the dev score; a part outside the
-    default would earn it when adding it raises the dev score."""
+    Against the reference (Arca with every term on): a part that is on there earns its place when
+    removing it lowers the dev score; a part that is off there would, when adding it raises the dev
+    score. The first row compares the reference with the contrastive term alone (anchor and geometry
+    off, contrastive weight 1 instead of 0.5): what the anchored terms add together."""
     by_name = {r["system"]: r for r in rows}
-    default = by_name.get("default")
-    if default is None:
+    reference = by_name.get(REFERENCE)
+    if reference is None:
         return []
     checks = [
+        ("anchor + geometry terms (vs the contrastive term alone)", "peer_contrastive", True),
         ("anchor term", "minus_anchor", True), ("English anchor term", "minus_anchor_english", True),
         ("contrastive term", "minus_contrastive", True), ("geometry term", "minus_geometry", True),
-        ("self anchor (vs MiniLM teacher)", "teacher_minilm", True),
+        ("self anchor (vs the MiniLM teacher)", "teacher_minilm", True),
         ("character n-gram agent", "plus_char_ngram", False), ("romanised agent", "plus_romanized", False),
         ("both agents + language-aware gate", "plus_agents", False),
         ("other projects' catalogs added to the training data (the out-of-domain dev comes from the same catalogs)", "data_plus_gettext", False),
@@ -88,26 +93,26 @@ def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("top 2 layers trained instead of 4", "depth_2", False), ("top 8 layers trained instead of 4", "depth_8", False),
     ]
     out = []
-    for part, system, in_default in checks:
+    for part, system, in_reference in checks:
         if system not in by_name:
             continue
-        delta = default["dev_score"] - by_name[system]["dev_score"]  # > 0: the default is better on dev
-        earns = delta > 0 if in_default else delta < 0
-        out.append({"part": part, "system": system, "in_default": in_default, "dev_gain": delta if in_default else -delta, "earns_its_place": earns})
+        delta = reference["dev_score"] - by_name[system]["dev_score"]  # > 0: the reference is better on dev
+        gain = delta if in_reference else -delta
+        out.append({"part": part, "system": system, "in_reference": in_reference, "dev_gain": gain, "earns_its_place": gain > 0})
     return out
 
 
 def runs_table(summary: dict[str, Any], steps: str) -> str:
     """Markdown rows of the runs at one budget: dev in and out of domain, Tatoeba, and the paired
-    bootstrap against the default at that budget."""
-    lines = ["| system | dev in-domain | dev out-of-domain | dev score | English neighbours kept | Tatoeba x→en | Tatoeba en→x | Δ x→en vs untrained | Δ en→x vs untrained | worst language Δ | vs default (Δ [95% CI], p) |",
+    bootstrap against Arca (all terms) at that budget."""
+    lines = ["| system | dev in-domain | dev out-of-domain | dev score | English neighbours kept | Tatoeba x→en | Tatoeba en→x | Δ x→en vs untrained | Δ en→x vs untrained | worst language Δ | vs Arca all terms (Δ [95% CI], p) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     u = summary["untrained"]
     lines.append(f"| {u['label']} | {_fmt(u['dev_in'])} | {_fmt(u['dev_ood'])} | {_fmt(u['dev_score'])} | {_fmt(u.get('english_kept'))} | {_fmt(u['tatoeba_x2en'])} | {_fmt(u['tatoeba_en2x'])} | | | | |")
     for r in summary["rows"][steps]:
-        vs = r.get("vs_default")
+        vs = r.get("vs_reference")
         cell = f"{vs['delta']:+.3f} [{vs['low']:+.3f}, {vs['high']:+.3f}], p={vs['p']:.3f}: {vs['verdict']}" if vs else "(reference)"
-        name = f"**{r['label']}**" if r["system"] == "default" else r["label"]
+        name = f"**{r['label']}**" if r["system"] == "peer_contrastive" else r["label"]
         lines.append(
             f"| {name} | {_fmt(r['dev_in'])} | {_fmt(r['dev_ood'])} | {_fmt(r['dev_score'])} | {_fmt(r.get('english_kept'))} | {_fmt(r['tatoeba_x2en'])} | {_fmt(r['tatoeba_en2x'])} | "
             f"{_fmt(r['d_x2en'], True)} | {_fmt(r['d_en2x'], True)} | {_fmt(r['worst_language_delta'], True)} | {cell} |"
@@ -117,13 +122,13 @@ def runs_table(summary: dict[str, Any], steps: str) -> str:
 
 def parts_table(parts: list[dict[str, Any]]) -> str:
     """Markdown rows of :func:`parts_verdicts` (the dev-score gain of having each part)."""
-    lines = ["| part or choice | in the default | dev-score gain from it | verdict |", "|---|---|---:|---|"]
+    lines = ["| part or choice | on in Arca (all terms) | dev-score gain from it | verdict |", "|---|---|---:|---|"]
     for p in parts:
-        if p["in_default"]:
-            verdict = "earns its place" if p["earns_its_place"] else "no gain on dev"
+        if p["in_reference"]:
+            verdict = "earns its place" if p["earns_its_place"] else "no gain on dev: off by default"
         else:
-            verdict = "raises the dev score" if p["earns_its_place"] else "no gain: not in the default"
-        lines.append(f"| {p['part']} | {'yes' if p['in_default'] else 'no'} | {p['dev_gain']:+.4f} | {verdict} |")
+            verdict = "raises the dev score" if p["earns_its_place"] else "no gain on dev: off by default"
+        lines.append(f"| {p['part']} | {'yes' if p['in_reference'] else 'no'} | {p['dev_gain']:+.4f} | {verdict} |")
     return "\n".join(lines) + "\n"
 
 
@@ -138,14 +143,15 @@ def markdown(payload: dict[str, Any], summary: dict[str, Any], base_steps: int, 
     lines = [
         "# Generalization study: does Arca help off its training domain?",
         "",
-        f"Written by `lira eval generalization` ({payload['seconds'] / 60:.0f} min on the machine that ran it). Every system is trained from "
+        f"Written by `lira eval generalization` ({sum(r['train_seconds'] for r in payload['runs'].values()) / 60:.0f} min of training in all, on the machine that ran it). Every system is trained from "
         f"multilingual-e5-small on the shipped Firefox pairs (7 languages), batch {lira['train']['batch_size']}, top "
         f"{lira['model']['trainable_top_layers']} layers, learning rate {lira['train']['learning_rate']:g}, seed {lira['train']['seed']}, "
-        f"and differs from the default only in what its row names. **Choices are read off the dev score** (mean of in-domain Firefox dev and "
+        f"and differs from the reference only in what its row names. **Choices are read off the dev score** (mean of in-domain Firefox dev and "
         "out-of-domain dev of other projects' catalogs, accuracy@1 both ways); Tatoeba is the test set, reported and never chosen on. "
+        "Every row differs from **Arca, all terms** (the study's reference) only in what it names; **contrastive only** is LiRA's default since this study. "
         "Scores are each run's last step. `English neighbours kept`: the share of each English dev sentence's 10 nearest "
-        "neighbours that the model keeps from the untrained student (what the anchor is for; not part of the dev score). `vs default`: paired bootstrap over Tatoeba items (7 languages x 2 directions, "
-        f"{payload['study']['bootstrap_samples']} resamples): Δ Tatoeba accuracy@1 of the row minus the default, its 95% interval and p.",
+        "neighbours that the model keeps from the untrained student (what the anchor is for; not part of the dev score). `vs Arca all terms`: paired bootstrap over Tatoeba items (7 languages x 2 directions, "
+        f"{payload['study']['bootstrap_samples']} resamples): Δ Tatoeba accuracy@1 of the row minus Arca (all terms), its 95% interval and p.",
         "",
     ]
     if payload.get("missing"):
@@ -169,7 +175,7 @@ def markdown(payload: dict[str, Any], summary: dict[str, Any], base_steps: int, 
 
     lines.append(f"| untrained student | {tatoeba_cells(payload['untrained']['tatoeba'])} |")
     for key, result in payload["runs"].items():
-        if result["system"] in ("default", "teacher_minilm_agents", "peer_kd_mse", "peer_contrastive"):
+        if result["system"] in CURVE_SYSTEMS:
             lines.append(f"| {payload['systems'].get(result['system'], {}).get('label', result['system'])}, {result['steps']} steps | {tatoeba_cells(result['tatoeba'])} |")
     for name, ref in REFERENCES.items():
         lines.append(f"| {name} (published, x→en) | " + " | ".join(f"{ref[lang] / 100:.3f}" for lang in TATOEBA_LANGUAGES) + f" | {reference_mean(name, TATOEBA_LANGUAGES):.3f} |")
