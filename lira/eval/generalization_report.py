@@ -146,9 +146,9 @@ def markdown(payload: dict[str, Any], summary: dict[str, Any], base_steps: int, 
         f"Written by `lira eval generalization` ({sum(r['train_seconds'] for r in payload['runs'].values()) / 60:.0f} min of training in all, on the machine that ran it). Every system is trained from "
         f"multilingual-e5-small on the shipped Firefox pairs (7 languages), batch {lira['train']['batch_size']}, top "
         f"{lira['model']['trainable_top_layers']} layers, learning rate {lira['train']['learning_rate']:g}, seed {lira['train']['seed']}, "
-        f"and differs from the reference only in what its row names. **Choices are read off the dev score** (mean of in-domain Firefox dev and "
+        "and differs from **Arca, all terms** (the study's reference) only in what its row names; **contrastive only** is LiRA's default since this study. "
+        "**Choices are read off the dev score** (mean of in-domain Firefox dev and "
         "out-of-domain dev of other projects' catalogs, accuracy@1 both ways); Tatoeba is the test set, reported and never chosen on. "
-        "Every row differs from **Arca, all terms** (the study's reference) only in what it names; **contrastive only** is LiRA's default since this study. "
         "Scores are each run's last step. `English neighbours kept`: the share of each English dev sentence's 10 nearest "
         "neighbours that the model keeps from the untrained student (what the anchor is for; not part of the dev score). `vs Arca all terms`: paired bootstrap over Tatoeba items (7 languages x 2 directions, "
         f"{payload['study']['bootstrap_samples']} resamples): Δ Tatoeba accuracy@1 of the row minus Arca (all terms), its 95% interval and p.",
