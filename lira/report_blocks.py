@@ -40,7 +40,9 @@ def headline(root: Path) -> str:
     large = study["study"]["large_budget_steps"]
     base = study["study"]["lira"]["train"]["max_steps"]
     rows = [("multilingual-e5-small, untrained (offline 4-bit copy)", study["untrained"]["tatoeba"], study["untrained"]["dev"])]
-    rows.append((f"**LiRA `lira demo`** ({demo['steps']} steps, CPU)", demo["metrics"]["tatoeba_after"], (demo.get("dev") or {}).get("selected")))
+    # The demo scores a smaller dev sample (100 pairs per language; accuracy@1 over fewer candidates is
+    # higher), so its dev number is not comparable with the study's and is left out of this column.
+    rows.append((f"**LiRA `lira demo`** ({demo['steps']} steps, CPU)", demo["metrics"]["tatoeba_after"], None))
     names = {"peer_contrastive": "LiRA default = contrastive only (LaBSE-style peer)", "arca": "Arca, all terms (self anchor + geometry)",
              "peer_kd_mse": "KD-MSE peer (MiniLM teacher)", "teacher_minilm_agents": "LiRA before this study (MiniLM teacher, 3 agents)"}
     for steps in (large, base):
@@ -48,7 +50,7 @@ def headline(root: Path) -> str:
             run = study["runs"].get(f"{system}-{steps}")
             if run is not None:
                 rows.append((f"{label}, {steps} steps", run["tatoeba"], run["dev"]["end"]))
-    lines = ["| model | " + " | ".join(TATOEBA_LANGUAGES) + " | mean x→en | mean en→x | out-of-domain dev |", "|---|" + "---:|" * (len(TATOEBA_LANGUAGES) + 3)]
+    lines = ["| model | " + " | ".join(TATOEBA_LANGUAGES) + " | mean x→en | mean en→x | out-of-domain dev (study sample) |", "|---|" + "---:|" * (len(TATOEBA_LANGUAGES) + 3)]
     for label, tatoeba, dev in rows:
         ood = "" if not dev else f"{(dev['out_of_domain/mean/x2en/acc@1'] + dev['out_of_domain/mean/en2x/acc@1']) / 2:.3f}"
         lines.append(f"| {label} | " + " | ".join(_tatoeba_cells(tatoeba)) + f" | {ood} |")
