@@ -78,8 +78,11 @@ def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: 
     config.check_paths()  # before the models load: a bad path should not cost minutes
     start = time.perf_counter()
     out_dir = Path(config.train.output_dir)
-    console.rule("[bold]LiRA demo: Arca anchoring on human-translated Firefox strings")
-    console.print(f"teacher: {config.model.teacher}   student: {config.model.student}   languages: {' '.join(config.data.languages)}")
+    console.rule("[bold]LiRA demo: Arca on human-translated Firefox strings")
+    a = config.arca
+    terms = ", ".join(f"{name} {w:g}" for name, w in (("anchor", a.anchor_weight), ("contrastive", a.contrastive_weight), ("geometry", a.geometry_weight)) if w > 0)
+    anchor = f"   anchor: {config.model.teacher}" if a.uses_anchor_vectors() else ""
+    console.print(f"student: {config.model.student}   terms: {terms}{anchor}   languages: {' '.join(config.data.languages)}")
 
     console.print("[bold]1/4[/] loading models (the first run converts the offline student)")
     student = CachingEncoder(ArcaEncoder.from_student(config.model.student, config.model))
