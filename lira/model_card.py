@@ -163,7 +163,7 @@ def render_card(
         "",
         f"- base student: `{student}`" + (f" ([{hub_id}](https://huggingface.co/{hub_id}))" if hub_id else ""),
         f"- Arca terms: {terms or 'as configured below'}",
-        f"- English anchor (teacher): {_anchor(teacher) if anchored else 'none (no anchor or geometry term: the contrastive term aligns the student with itself)'}",
+        f"- English anchor (teacher): {_anchor(teacher)}" + ("" if anchored else " (read by no term of this model's objective: the contrastive term aligns the student with itself)"),
         f"- languages trained: {names}; English is the anchor",
         f"- agents: {', '.join(agents)}" + (" (the fused output is the L2-normalised transformer output)" if agents == ["transformer"] else " fused by a language-aware gate"),
         f"- prompt: `{model.get('prompt_name')}` by default (the student's prompt of that name goes before each text)",

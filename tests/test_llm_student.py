@@ -14,7 +14,7 @@ import torch
 pytest.importorskip("peft")
 
 from lira.arca.model import STUDENT_DIR, ArcaEncoder  # noqa: E402
-from lira.config import LiraConfig, ModelConfig  # noqa: E402
+from lira.config import ENGLISH_TEACHER, LiraConfig, ModelConfig  # noqa: E402
 from lira.models.backbone import build_student, embedding_dimension, is_decoder_config, is_lora, merged_state_dict, pooling_module  # noqa: E402
 from lira.train import train_arca  # noqa: E402
 
@@ -95,7 +95,8 @@ def test_projection_to_the_teacher_width(tiny_decoder, tiny_models):
     assert embedding_dimension(build_student(tiny_decoder, ModelConfig(teacher=tiny_models["teacher"]))) == 32
     assert embedding_dimension(build_student(tiny_models["student"], ModelConfig())) == 32  # encoders: only when asked
     assert embedding_dimension(build_student(tiny_models["student"], ModelConfig(projection_dim=384))) == 384
-    assert embedding_dimension(build_student(tiny_decoder, ModelConfig())) == 384  # the offline MiniLM teacher
+    assert embedding_dimension(build_student(tiny_decoder, ModelConfig(teacher=ENGLISH_TEACHER))) == 384  # the offline MiniLM teacher
+    assert embedding_dimension(build_student(tiny_decoder, ModelConfig())) == 48  # the self anchor: its own width, no projection
     config = ModelConfig(teacher=tiny_models["teacher"], projection_dim=16)
     arca = ArcaEncoder.from_student(tiny_decoder, config)
     assert arca.dim == 16 and arca.encode(PROBE[:2]).shape == (2, 16)

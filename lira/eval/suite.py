@@ -106,11 +106,12 @@ VARIANTS = ("geometry_correlation",)
 
 def _default_lira() -> LiraConfig:
     """The suite studies the recipe it was written for and its committed report measured: the
-    separate MiniLM teacher and three agents (LiRA's default before the generalization study, which
-    anchors to the student itself with the transformer alone; see docs/GENERALIZATION.md)."""
+    separate MiniLM teacher, three agents, and every Arca term on (LiRA's default before the
+    generalization study, which chose the contrastive term alone; see docs/GENERALIZATION.md)."""
     config = LiraConfig()
     config.model.teacher = ENGLISH_TEACHER
     config.model.agents = ["transformer", "char_ngram", "romanized"]
+    config.arca.anchor_weight, config.arca.anchor_english_weight, config.arca.contrastive_weight, config.arca.geometry_weight = 1.0, 1.0, 0.5, 1.0
     config.model.trainable_top_layers = 2
     config.train.max_steps = 150
     config.train.batch_size = 32
