@@ -74,6 +74,11 @@ def test_parts_verdicts_follow_the_dev_score():
     assert verdicts["minus_contrastive"]["earns_its_place"] and verdicts["minus_contrastive"]["dev_gain"] == pytest.approx(0.10)
     assert not verdicts["minus_geometry"]["earns_its_place"]
     assert not verdicts["plus_agents"]["earns_its_place"] and verdicts["plus_agents"]["dev_gain"] == pytest.approx(-0.05)
+    # A row with its own baseline: the agents on top of the contrastive term alone, against it.
+    rows += [{"system": "peer_contrastive", "dev_score": 0.82}, {"system": "contrastive_agents", "dev_score": 0.83}]
+    verdicts = {v["system"]: v for v in parts_verdicts(rows)}
+    assert verdicts["contrastive_agents"]["dev_gain"] == pytest.approx(0.01) and verdicts["contrastive_agents"]["earns_its_place"]
+    assert verdicts["peer_contrastive"]["dev_gain"] == pytest.approx(-0.02)
 
 
 def test_unknown_system_is_a_config_error():

@@ -78,6 +78,7 @@ SYSTEMS: dict[str, StudySystem] = {
         StudySystem("plus_romanized", "+ romanised agent", "agents", {"model.agents": ["transformer", "romanized"]}),
         StudySystem("plus_agents", "+ both agents, language-aware gate", "agents", {"model.agents": ALL_AGENTS}),
         StudySystem("plus_agents_no_language", "+ both agents, gate without language", "agents", {"model.agents": ALL_AGENTS, "model.language_aware_fusion": False}),
+        StudySystem("contrastive_agents", "contrastive only + both agents, language-aware gate", "agents", {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS}),
         # -- depth and optimisation
         StudySystem("depth_2", "top 2 layers trained", "depth", {"model.trainable_top_layers": 2}),
         StudySystem("depth_8", "top 8 layers trained", "depth", {"model.trainable_top_layers": 8}),
