@@ -44,6 +44,22 @@ def test_prefix_cache_matches_the_full_model_and_leaves_weights_alone(tiny_model
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
 
 
+def test_prefix_cache_serves_texts_longer_than_the_training_length(tiny_models):
+    # Training cuts at max_seq_length (64 in the tiny student), encode at the encoding length: a long
+    # text is looked up under both keys, and both must be filled.
+    model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(trainable_top_layers=1, encode_max_seq_length=120))
+    long_text = " ".join(TEXTS) * 8
+    assert len(model.transformer.model.tokenizer(long_text)["input_ids"]) > 120 > model.transformer.model.max_seq_length
+    cache = FrozenPrefixCache.for_model(model)
+    assert cache.fill(model, [long_text], "query") == 2  # one key per length
+    full = model.encode([long_text], lang="th", prompt_name="query")
+    with cache.attached(model):
+        cached = model.encode([long_text], lang="th", prompt_name="query")
+        batch = model.prepare([long_text], ["th"], "query")  # the training path: cut at max_seq_length
+        model(batch)
+    assert np.allclose(full, cached, rtol=0, atol=1e-5)
+
+
 def test_prefix_cache_refuses_a_model_with_other_frozen_weights(tiny_models):
     model = _tiny_arca(tiny_models)
     cache = FrozenPrefixCache.for_model(model)

@@ -100,19 +100,26 @@ class FrozenPrefixCache:
         was_training = backbone.training
         backbone.eval()
         device = next(backbone.parameters()).device
-        for start in tqdm(range(0, len(unique), batch_size), desc="prefix cache", disable=not progress, leave=False):
-            features = model.transformer.prepare(unique[start : start + batch_size], prompt)
-            keys = self._keys(features)
-            todo = [i for i, key in enumerate(keys) if key not in self.states]
-            if not todo:
-                continue
-            inputs = {k: v[todo].to(device) for k, v in features.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-            hidden = backbone(**inputs, output_hidden_states=True).hidden_states[self.frozen_layers].float().cpu()
-            for row, i in enumerate(todo):
-                self.states[keys[i]] = hidden[row, : len(keys[i])].clone()
-                added += 1
+        # Training cuts texts at the training length, ``encode`` at the (longer) encoding length: a
+        # long text has a key at each, and both are filled.
+        lengths = dict.fromkeys([model.transformer.model.max_seq_length, getattr(model, "encode_max_seq_length", None)])
+        for length in lengths:
+            with model.transformer.length_limit(length):
+                for start in tqdm(range(0, len(unique), batch_size), desc="prefix cache", disable=not progress, leave=False):
+                    added += self._fill_batch(backbone, model.transformer.prepare(unique[start : start + batch_size], prompt), device)
         backbone.train(was_training)
         return added
+
+    def _fill_batch(self, backbone: torch.nn.Module, features: dict[str, torch.Tensor], device: torch.device) -> int:
+        keys = self._keys(features)
+        todo = [i for i, key in enumerate(keys) if key not in self.states]
+        if not todo:
+            return 0
+        inputs = {k: v[todo].to(device) for k, v in features.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        hidden = backbone(**inputs, output_hidden_states=True).hidden_states[self.frozen_layers].float().cpu()
+        for row, i in enumerate(todo):
+            self.states[keys[i]] = hidden[row, : len(keys[i])].clone()
+        return len(todo)
 
     def lookup(self, input_ids: torch.Tensor, pad_token_id: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
         """Padded ``(B, T, D)`` states for a batch of token ids (padding positions are zeros: masked anyway)."""
