@@ -2,11 +2,11 @@
 
 Two cases, chosen from the model's ``arca.json``:
 
-* **transformer alone** (the default recipe, ``model.agents: [transformer]``): the fused output
+* **transformer alone** (``model.agents: [transformer]``): the fused output
   is the L2-normalised student output, so the export is the student folder plus a ``Normalize``
   module, with ``default_prompt_name`` set to the prompt LiRA encodes with (``model.prompt_name``,
   e5's "query"). ``SentenceTransformer(out)`` needs nothing from LiRA.
-* **several agents** (character views, language-aware gate): no stock module computes hashed
+* **several agents** (the default recipe: character views, language-aware gate): no stock module computes hashed
   n-gram bags and a gate, so the folder holds one custom module, :class:`ArcaModule`, that runs
   the whole ArcaEncoder. Loading it imports ``lira`` (which must be installed) and, as
   sentence-transformers >= 6 asks for any class outside its own package, needs

@@ -43,7 +43,7 @@ def headline(root: Path) -> str:
     # The demo scores a smaller dev sample (100 pairs per language; accuracy@1 over fewer candidates is
     # higher), so its dev number is not comparable with the study's and is left out of this column.
     rows.append((f"**LiRA `lira demo`** ({demo['steps']} steps, CPU)", demo["metrics"]["tatoeba_after"], None))
-    names = {"peer_contrastive": "LiRA default = contrastive only (LaBSE-style peer)", "arca": "Arca, all terms (self anchor + geometry)",
+    names = {"contrastive_agents": "**LiRA default** = contrastive + agents and gate", "peer_contrastive": "contrastive-only peer (LaBSE-style, transformer agent)", "arca": "Arca, all terms (self anchor + geometry)",
              "peer_kd_mse": "KD-MSE peer (MiniLM teacher)", "teacher_minilm_agents": "LiRA before this study (MiniLM teacher, 3 agents)"}
     for steps in (large, base):
         for system, label in names.items():
@@ -74,7 +74,7 @@ def generalization_runs(root: Path) -> str:
 def generalization_parts(root: Path) -> str:
     """Which parts of Arca earn their place in the default, from the study's summary."""
     summary = json.loads((root / "reports" / "generalization" / "summary.json").read_text(encoding="utf-8"))
-    return parts_table(summary["parts"])
+    return parts_table(summary["parts"], summary.get("parts_large"), summary.get("base_steps"), summary.get("large_steps"))
 
 
 def _section(path: Path, heading: str) -> str:
