@@ -132,6 +132,7 @@ class ModelConfig:
 
 
 GEOMETRY_MODES = ("cosine", "correlation")
+RETRIEVAL_CATALOGS = ("native", "en")
 MIXED_PRECISION = ("auto", "no", "bf16", "fp16")
 COMPILE_MODES = ("no", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
@@ -156,18 +157,86 @@ class ArcaConfig:
     geometry_mode: str = "cosine"
     """cosine: match the teacher's cosine similarities between English sentences; correlation: match
     only their pattern (per-sentence Pearson correlation), not the teacher's similarity scale."""
+    # -- retrieval training (lira.arca.losses.QueryTitleRetrievalLoss, lira.data.retrieval) ------
+    # Every field below defaults to None, which means off (or, for a setting of a term that is off,
+    # the value named): a stored run's config hash skips None fields, so adding them orphans nothing.
+    retrieval_weight: float | None = None
+    """Query -> product title retrieval on the product data set's train split (``data.retrieval``), with
+    in-batch and BM25-mined hard negatives; exact and substitute products of a query are never its
+    negatives. None or 0: off."""
+    retrieval_temperature: float | None = None
+    """Temperature of the retrieval term's softmax; None: 0.05."""
+    retrieval_batch_size: int | None = None
+    """Queries per step for the retrieval term (each brings its positive title and hard negatives);
+    None: ``train.batch_size``."""
+    retrieval_hard_negatives: int | None = None
+    """BM25-mined hard-negative titles per query; None or 0: in-batch negatives only."""
+    retrieval_mining_depth: int | None = None
+    """Hard negatives are drawn from this many top BM25 hits (labelled exact/substitute products
+    removed); None: 20."""
+    retrieval_catalogs: list[str] | None = None
+    """Which titles a query is trained against: ``native`` (the query's own language) and/or ``en``
+    (the English catalogue: cross-lingual search). None: both."""
+    # -- noise-robust anchoring (lira.arca.losses.NoiseConsistencyLoss, lira.data.training_noise) ---
+    noise_anchor_weight: float | None = None
+    """A noised copy of each low-resource sentence goes through the alignment terms that are on (the
+    anchor term's low-resource part, the contrastive term) in place of the clean one: it is anchored
+    to the same English point. None or 0: off."""
+    noise_consistency_weight: float | None = None
+    """Embedding-level consistency: the noised copy's embedding is pulled onto the clean one's
+    (``2 - 2 cos``, the clean side a fixed target). None or 0: off."""
+    noise_level: float | None = None
+    """Noise level of the training copies (``lira.data.noise.apply_noise``); None: 0.1."""
+    noise_kinds: list[str] | None = None
+    """Noise kinds used in training (``lira.data.noise.NoiseKind`` names or ``typos``); None: each
+    language's defaults (``default_noise_kinds``, code-mixing from the product lexicon), less the
+    held-out kind."""
+    noise_held_out_kind: str | None = None
+    """One noise kind never used in training, so an evaluation on it measures robustness rather than
+    memorised noise; it may not be in ``noise_kinds``. None: none held out."""
 
     def uses_anchor_vectors(self) -> bool:
         """Whether a term reads the English anchors (the teacher's or the self anchor's vectors)."""
         return self.anchor_weight > 0 or self.geometry_weight > 0
 
+    def uses_retrieval(self) -> bool:
+        return bool(self.retrieval_weight)
+
+    def uses_noise(self) -> bool:
+        """Whether training builds noised copies of the low-resource sentences."""
+        return bool(self.noise_anchor_weight) or bool(self.noise_consistency_weight)
+
     def __post_init__(self) -> None:
         check_ranges(self, "arca", {
             "anchor_weight": ">= 0", "anchor_english_weight": ">= 0", "contrastive_weight": ">= 0",
             "contrastive_temperature": "> 0", "geometry_weight": ">= 0",
+            "retrieval_weight": ">= 0", "retrieval_temperature": "> 0", "retrieval_batch_size": ">= 1",
+            "retrieval_hard_negatives": ">= 0", "retrieval_mining_depth": ">= 1",
+            "noise_anchor_weight": ">= 0", "noise_consistency_weight": ">= 0", "noise_level": "in [0, 1]",
         })
         if self.geometry_mode not in GEOMETRY_MODES:
             raise ConfigError(f"arca.geometry_mode: expected one of {', '.join(GEOMETRY_MODES)}, got {self.geometry_mode!r}")
+        if self.retrieval_catalogs is not None and (not self.retrieval_catalogs or any(c not in RETRIEVAL_CATALOGS for c in self.retrieval_catalogs)):
+            raise ConfigError(f"arca.retrieval_catalogs: expected a non-empty list of {', '.join(RETRIEVAL_CATALOGS)}, got {self.retrieval_catalogs!r}")
+        if self.noise_anchor_weight and self.contrastive_weight == 0 and self.anchor_weight == 0:
+            raise ConfigError("arca.noise_anchor_weight: the noised copy goes through the anchor and contrastive terms, and both are off")
+        from lira.data.noise import parse_noise_kinds
+
+        try:
+            kinds = parse_noise_kinds(self.noise_kinds) if self.noise_kinds is not None else None
+        except ValueError as err:
+            raise ConfigError(f"arca.noise_kinds: {err}") from None
+        if kinds is not None and not kinds:
+            raise ConfigError("arca.noise_kinds: empty; leave it null for each language's defaults")
+        if self.noise_held_out_kind is not None:
+            try:
+                held_out = parse_noise_kinds([self.noise_held_out_kind])
+            except (ValueError, TypeError) as err:
+                raise ConfigError(f"arca.noise_held_out_kind: {err}") from None
+            if len(held_out) != 1:
+                raise ConfigError(f"arca.noise_held_out_kind: name one noise kind, got {self.noise_held_out_kind!r} ({len(held_out)} kinds)")
+            if kinds is not None and held_out[0] in kinds:
+                raise ConfigError(f"arca.noise_held_out_kind: {held_out[0].value!r} is held out of training, but arca.noise_kinds lists it")
 
 
 @dataclass
@@ -185,6 +254,9 @@ class DataConfig:
     ood_dev: list[str] | None = None
     """Out-of-domain dev pairs (files or folders; their ``dev`` split) that training evaluates beside
     ``dev``; None: the shipped catalogs of other software projects (``lira/resources/gettext``)."""
+    retrieval: str | None = None
+    """The product data set (a folder built by ``lira data products build``) whose *train* split the
+    retrieval term (``arca.retrieval_weight``) reads; None: the default build in the LiRA cache."""
 
     def __post_init__(self) -> None:
         check_ranges(self, "data", {"max_train_pairs_per_language": ">= 1", "subset_seed": "in [0, 2**32)", "max_chars": ">= 1"})
@@ -381,6 +453,8 @@ class LiraConfig:
         named = {"data.train": self.data.train, "data.dev": self.data.dev, "data.test": self.data.test}
         if self.lasr.enabled:
             named["lasr.data"] = self.lasr.data
+        if self.arca.uses_retrieval():
+            named["data.retrieval"] = self.data.retrieval
         for name, value in named.items():
             if value is not None and not Path(value).expanduser().exists():
                 raise ConfigError(f"{name}: {value}: no such file or folder")

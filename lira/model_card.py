@@ -84,6 +84,10 @@ def _data(config: Mapping[str, Any]) -> list[str]:
     lines.append("- in-domain dev pairs: " + ("the shipped corpus's dev split (same source and licence)" if not data.get("dev") else f"`{data['dev']}`"))
     ood = data.get("ood_dev")
     lines.append("- out-of-domain dev pairs: " + (SHIPPED_OOD_DEV if ood is None else ", ".join(f"`{p}`" for p in ood) or "none"))
+    if (config.get("arca") or {}).get("retrieval_weight"):
+        where = f"`{data['retrieval']}`" if data.get("retrieval") else "LiRA's product data set (default build)"
+        lines.append(f"- retrieval queries and titles: the train split of {where}, generated from package-sourced lexicons "
+                     "(CLDR, GTK, LibreOffice, iso-codes, Firefox; each under its own licence, see the data set's card)")
     return lines
 
 
@@ -156,7 +160,9 @@ def render_card(
     out = ["---", yaml.safe_dump(front, sort_keys=False, allow_unicode=True).rstrip(), "---", "", "# LiRA sentence encoder", ""]
     arca = config.get("arca") or {}
     anchored = (arca.get("anchor_weight") or 0) > 0 or (arca.get("geometry_weight") or 0) > 0
-    terms = ", ".join(f"{name} {arca[key]:g}" for name, key in (("anchor", "anchor_weight"), ("contrastive", "contrastive_weight"), ("geometry", "geometry_weight")) if arca.get(key))
+    term_keys = (("anchor", "anchor_weight"), ("contrastive", "contrastive_weight"), ("geometry", "geometry_weight"), ("retrieval", "retrieval_weight"),
+                 ("noise anchor", "noise_anchor_weight"), ("noise consistency", "noise_consistency_weight"))
+    terms = ", ".join(f"{name} {arca[key]:g}" for name, key in term_keys if arca.get(key))
     out += [
         "A multilingual sentence encoder whose low-resource languages were aligned with English by LiRA (Arca): "
         "each training pair (an English sentence and its human translation) is brought to the same point.",

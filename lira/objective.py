@@ -1,8 +1,9 @@
 """The unified LiRA objective: a weighted sum of switchable terms, each logged on its own.
 
-``L = w_anchor * L_anchor + a * L_contrastive + b * L_geometry`` for Arca (LaSR's task and
-consistency terms join through ``extra_terms``). A term whose weight is 0 is not computed at
-all, so an ablation is one config flag and costs nothing.
+``L = w_anchor * L_anchor + a * L_contrastive + b * L_geometry + r * L_retrieval
++ n_a * L_noise_anchor + n_c * L_noise_consistency`` for Arca (LaSR's task and consistency terms
+join through ``extra_terms``). A term whose weight is 0 (or None) is not computed at all, so an
+ablation is one config flag and costs nothing.
 """
 
 from __future__ import annotations
@@ -12,9 +13,27 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from lira.arca.losses import AnchorAlignmentLoss, ContrastiveAlignmentLoss, GeometryPreservationLoss
+from lira.arca.losses import (
+    AnchorAlignmentLoss,
+    ContrastiveAlignmentLoss,
+    GeometryPreservationLoss,
+    NoiseConsistencyLoss,
+    QueryTitleRetrievalLoss,
+)
 from lira.config import ArcaConfig, LasrConfig
 from lira.lasr.losses import SymmetricKLConsistencyLoss, TaskLoss
+
+DEFAULT_RETRIEVAL_TEMPERATURE = 0.05
+
+
+@dataclass
+class RetrievalViews:
+    """One retrieval batch, encoded (``lira.data.retrieval.RetrievalBatch`` gives the texts and the mask)."""
+
+    queries: torch.Tensor
+    titles: torch.Tensor
+    positives: torch.Tensor
+    false_negatives: torch.Tensor
 
 
 class ArcaObjective(nn.Module):
@@ -24,12 +43,19 @@ class ArcaObjective(nn.Module):
         self.anchor = AnchorAlignmentLoss(english_weight=config.anchor_english_weight)
         self.contrastive = ContrastiveAlignmentLoss(temperature=config.contrastive_temperature)
         self.geometry = GeometryPreservationLoss(mode=config.geometry_mode)
+        self.retrieval = QueryTitleRetrievalLoss(temperature=config.retrieval_temperature or DEFAULT_RETRIEVAL_TEMPERATURE)
+        self.noise_anchor = AnchorAlignmentLoss(english_weight=0.0)  # the noised copy -> the English anchor; English itself is the clean term's job
+        self.noise_consistency = NoiseConsistencyLoss()
         if not any(w > 0 for w in self.weights().values()):
             raise ValueError("every Arca loss weight is 0: nothing to train")
 
     def weights(self) -> dict[str, float]:
         c = self.config
-        return {"anchor": c.anchor_weight, "contrastive": c.contrastive_weight, "geometry": c.geometry_weight}
+        return {
+            "anchor": c.anchor_weight, "contrastive": c.contrastive_weight, "geometry": c.geometry_weight,
+            "retrieval": c.retrieval_weight or 0.0, "noise_anchor": c.noise_anchor_weight or 0.0,
+            "noise_consistency": c.noise_consistency_weight or 0.0,
+        }
 
     def forward(
         self,
@@ -37,7 +63,13 @@ class ArcaObjective(nn.Module):
         student_en: torch.Tensor,
         teacher_en: torch.Tensor | None,
         groups: torch.Tensor | None = None,
+        *,
+        noised_lrl: torch.Tensor | None = None,
+        retrieval: RetrievalViews | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
+        """``noised_lrl``: embeddings of noised copies of the low-resource rows (the noise terms read
+        them); ``retrieval``: an encoded retrieval batch (the retrieval term reads it). A term whose
+        input is missing is skipped."""
         w = self.weights()
         total = student_lrl.new_zeros(())
         logs: dict[str, float] = {}
@@ -53,6 +85,24 @@ class ArcaObjective(nn.Module):
             value, parts = self.geometry(student_en, teacher_en)
             total = total + w["geometry"] * value
             logs.update(loss_geometry=float(value.detach()))
+        if w["noise_anchor"] > 0 and noised_lrl is not None:
+            # The noised copy through the alignment terms that are on, with their weights: the same
+            # English point (anchor) and the same translation to pick out of the batch (contrastive).
+            value = student_lrl.new_zeros(())
+            if w["anchor"] > 0:
+                value = value + w["anchor"] * self.noise_anchor(noised_lrl, student_en, teacher_en)[0]
+            if w["contrastive"] > 0:
+                value = value + w["contrastive"] * self.contrastive(noised_lrl, student_en, groups)[0]
+            total = total + w["noise_anchor"] * value
+            logs["loss_noise_anchor"] = float(value.detach())
+        if w["noise_consistency"] > 0 and noised_lrl is not None:
+            value, _ = self.noise_consistency(student_lrl, noised_lrl)
+            total = total + w["noise_consistency"] * value
+            logs["loss_noise_consistency"] = float(value.detach())
+        if w["retrieval"] > 0 and retrieval is not None:
+            value, parts = self.retrieval(retrieval.queries, retrieval.titles, retrieval.positives, retrieval.false_negatives)
+            total = total + w["retrieval"] * value
+            logs.update(parts, loss_retrieval=float(value.detach()))
         logs["loss"] = float(total.detach())
         return total, logs
 

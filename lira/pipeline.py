@@ -80,7 +80,9 @@ def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: 
     out_dir = Path(config.train.output_dir)
     console.rule("[bold]LiRA demo: Arca on human-translated Firefox strings")
     a = config.arca
-    terms = ", ".join(f"{name} {w:g}" for name, w in (("anchor", a.anchor_weight), ("contrastive", a.contrastive_weight), ("geometry", a.geometry_weight)) if w > 0)
+    weights = (("anchor", a.anchor_weight), ("contrastive", a.contrastive_weight), ("geometry", a.geometry_weight), ("retrieval", a.retrieval_weight),
+               ("noise anchor", a.noise_anchor_weight), ("noise consistency", a.noise_consistency_weight))
+    terms = ", ".join(f"{name} {w:g}" for name, w in weights if w)
     anchor = f"   anchor: {config.model.teacher}" if a.uses_anchor_vectors() else ""
     console.print(f"student: {config.model.student}   terms: {terms}{anchor}   languages: {' '.join(config.data.languages)}")
 

@@ -32,12 +32,14 @@ from lira.arca.teacher_cache import TeacherAnchorCache
 from lira.config import LiraConfig
 from lira.data.batching import LengthGroupedBatchSampler
 from lira.data.pairs import ParallelPair, load_pairs
+from lira.data.retrieval import DEFAULT_MINING_DEPTH, RetrievalBatches, load_retrieval_data
+from lira.data.training_noise import TrainingNoise
 from lira.eval.dev import DevEvaluator, worse_sets
 from lira.model_card import update_card
 from lira.frozen_weights import check_resumable, drop_frozen_weights, frozen_digest
 from lira.lasr.head import LasrHead
 from lira.lasr.joint import HEAD_DIR, TASK, JointLasr, lasr_training_examples
-from lira.objective import ArcaObjective
+from lira.objective import ArcaObjective, RetrievalViews
 
 CHECKPOINT_DIR = "checkpoints"
 LATEST_FILE = "LATEST"
@@ -66,16 +68,22 @@ class TrainResult:
 
 
 class PairCollator:
-    """Tokenises a batch of pairs once for the student (both sides); the English sentences go to the
-    teacher's cache (``TeacherAnchorCache``) as ids and texts."""
+    """Tokenises a batch of pairs once for the student (both sides, then the noised copies of the
+    low-resource side when ``noise`` is given); the English sentences go to the teacher's cache
+    (``TeacherAnchorCache``) as ids and texts. ``epoch`` (set by the loop) seeds the noised copies."""
 
-    def __init__(self, model: ArcaEncoder, english_ids: dict[str, int]) -> None:
+    def __init__(self, model: ArcaEncoder, english_ids: dict[str, int], noise: TrainingNoise | None = None) -> None:
         self.model = model
         self.english_ids = english_ids
+        self.noise = noise
+        self.epoch = 0
 
     def __call__(self, pairs: Sequence[ParallelPair]) -> dict[str, Any]:
         texts = [p.text for p in pairs] + [p.en for p in pairs]
         langs = [p.lang for p in pairs] + ["en"] * len(pairs)
+        if self.noise is not None:
+            texts += [self.noise(p.text, p.lang, self.epoch) for p in pairs]
+            langs += [p.lang for p in pairs]
         return {
             "student": self.model.prepare(texts, langs),
             "english": [p.en for p in pairs],
@@ -108,6 +116,41 @@ def training_pairs(config: LiraConfig) -> list[ParallelPair]:
         idx = rng.permutation(len(group))[:cap]
         kept.extend(group[i] for i in sorted(idx))
     return kept
+
+
+def training_noise(config: LiraConfig) -> TrainingNoise | None:
+    """The noised copies' maker when a noise term is on (``arca.noise_*``), else None."""
+    a = config.arca
+    if not a.uses_noise():
+        return None
+    return TrainingNoise(config.data.languages, level=a.noise_level, kinds=a.noise_kinds, held_out=a.noise_held_out_kind, seed=config.train.seed)
+
+
+def retrieval_batches(config: LiraConfig) -> RetrievalBatches | None:
+    """The retrieval term's batches when it is on (``arca.retrieval_weight``), else None."""
+    a = config.arca
+    if not a.uses_retrieval():
+        return None
+    data = load_retrieval_data(config.data.retrieval, config.data.languages, catalogs=a.retrieval_catalogs,
+                               depth=a.retrieval_mining_depth or DEFAULT_MINING_DEPTH)
+    return RetrievalBatches(data, batch_size=a.retrieval_batch_size or config.train.batch_size,
+                            hard_negatives=a.retrieval_hard_negatives or 0, seed=config.train.seed)
+
+
+def term_texts(config: LiraConfig, pairs: Sequence[ParallelPair] | None = None, epochs: int = 1) -> dict[str, list[str]]:
+    """Texts the retrieval and noise terms encode beyond the pairs, by prompt name (``query`` for the
+    pairs' prompt, queries and noised copies; ``passage`` for titles), for a run of ``epochs`` epochs:
+    what a frozen-prefix cache (``train_arca(prefix_cache=...)``) must be filled with as well."""
+    out: dict[str, set[str]] = {}
+    noise = training_noise(config)
+    if noise is not None:
+        pairs = training_pairs(config) if pairs is None else pairs
+        out.setdefault(config.model.prompt_name or "query", set()).update(noise.texts([(p.text, p.lang) for p in pairs], epochs))
+    batches = retrieval_batches(config)
+    if batches is not None:
+        for prompt, texts in batches.data.texts().items():
+            out.setdefault(prompt, set()).update(texts)
+    return {prompt: sorted(texts) for prompt, texts in out.items()}
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -229,7 +272,9 @@ def train_arca(
     accelerator.register_save_state_pre_hook(drop_frozen_weights)
     digest = frozen_digest(model)
 
-    collate = PairCollator(inner, english_ids)
+    noise = training_noise(config)
+    retrieval = retrieval_batches(config)
+    collate = PairCollator(inner, english_ids, noise)
     teacher_vectors = TeacherAnchorCache(teacher, len(english_ids)) if teacher is not None else None
     lengths = [len(p.text) + len(p.en) for p in pairs]
 
@@ -290,6 +335,7 @@ def train_arca(
             evaluate_dev(0)  # the untrained student: the reference every later score is compared with
         while state["global_step"] < total_steps and not stopped_early:
             sampler = LengthGroupedBatchSampler(lengths, tc.batch_size, seed=tc.seed, epoch=state["epoch"])
+            collate.epoch = state["epoch"]  # before the loader (and any worker's copy of the collator) exists
             # A private generator: creating a DataLoader iterator draws a seed from it, and drawing
             # from the global RNG instead would shift dropout after a resume.
             plain = DataLoader(
@@ -309,7 +355,9 @@ def train_arca(
                     with accelerator.autocast():
                         embeddings = model(batch["student"])
                     n = len(batch["english"])
-                    loss, logs = objective(embeddings[:n].float(), embeddings[n:].float(), teacher_en, batch["groups"])
+                    noised = embeddings[2 * n :].float() if noise is not None else None
+                    views = _encode_retrieval(model, inner, retrieval, state["epoch"] * 1_000_000 + state["micro_in_epoch"], device, accelerator) if retrieval is not None else None
+                    loss, logs = objective(embeddings[:n].float(), embeddings[n : 2 * n].float(), teacher_en, batch["groups"], noised_lrl=noised, retrieval=views)
                     if joint is not None:
                         with accelerator.autocast():
                             lasr_loss, lasr_logs = joint.loss(model, lasr_head, state["epoch"] * 1_000_000 + state["micro_in_epoch"], device)
@@ -391,6 +439,16 @@ def train_arca(
         update_card(model_dir, dev=dev_summary, selected_step=selected_step if dev_summary else None)
     return TrainResult(output_dir, model_dir, state["global_step"], time.perf_counter() - start_time, state["pairs_seen"], logs, resumed_from,
                        dev_summary, selected_step, tuple(warnings))
+
+
+def _encode_retrieval(model: Any, inner: ArcaEncoder, batches: RetrievalBatches, step: int, device: torch.device, accelerator: Accelerator) -> RetrievalViews:
+    """The step's retrieval batch, encoded by the model being trained: queries with the ``query``
+    prompt, titles with ``passage`` (as ``lira eval products`` encodes them)."""
+    rb = batches.batch(step)
+    with accelerator.autocast():
+        queries = model(move_to_device(inner.prepare(rb.queries, rb.query_langs, "query"), device))
+        titles = model(move_to_device(inner.prepare(rb.titles, rb.title_langs, "passage"), device))
+    return RetrievalViews(queries.float(), titles.float(), rb.positives.to(device), rb.false_negatives.to(device))
 
 
 def _finish_lasr(config: LiraConfig, model: ArcaEncoder, joint: JointLasr | None, head: LasrHead | None, progress: bool) -> LasrHead:
