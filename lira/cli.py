@@ -179,7 +179,8 @@ def data_stats(split: str = typer.Option("train"), pairs: Optional[Path] = typer
 
 @products_app.command("build")
 def products_build(out: Path = typer.Option(..., help="Output folder."), seed: int = typer.Option(13)) -> None:
-    """Build the product-retrieval data set from the shipped lexicon and templates."""
+    """Build the product-retrieval data set from the shipped lexicon and templates: catalogue (with the
+    mixed-catalogue languages), queries and qrels (train / test / dev), paraphrase queries, card."""
     from lira.data.products import build_products
 
     build_products(out, seed=seed)
@@ -306,30 +307,57 @@ def eval_generalization(
 
 @eval_app.command("products")
 def eval_products(
-    model: str = typer.Option(..., help="A LiRA model folder, a sentence-transformers folder, offline:<name>, a hub id, or 'bm25'."),
+    model: str = typer.Option(..., help="A LiRA model folder, a sentence-transformers folder, offline:<name>, a hub id; or a baseline: bm25, bm25-translated (lrl2en), jaccard, all-words."),
     data: Path = typer.Option(..., help="A folder written by `lira data products build`."),
-    split: str = typer.Option("test"),
-    corpus: str = typer.Option("native", help="native: products titled in the query's language; en: English titles (cross-lingual)."),
+    split: str = typer.Option("test", help="test, dev (intents over the train catalogue) or train."),
+    setting: Optional[str] = typer.Option(None, help="native, lrl2en, en2lrl, mixed or paraphrase (default native; see docs/PRODUCTS.md)."),
+    corpus: str = typer.Option("native", help="Older spelling: en = --setting lrl2en."),
+    noise: float = typer.Option(0.0, help="Noise level on the queries (lira.data.noise, as the suite; titles stay clean)."),
+    hybrid: Optional[str] = typer.Option(None, help="Fuse MODEL with BM25: rrf, or weighted (weight chosen on the dev split unless --weight)."),
+    weight: Optional[float] = typer.Option(None, help="--hybrid weighted: the dense side's weight, 0..1 (default: chosen on the dev split)."),
     document_prompt: str = typer.Option("passage", help="The model's prompt for product titles (queries always use 'query')."),
     out: Optional[Path] = typer.Option(None, help="Write metrics JSON here."),
 ) -> None:
-    """Product search: nDCG@10, recall@100 and MRR per language and query type."""
+    """Product search: nDCG@10, recall@100 and MRR per language and query type, in one benchmark setting."""
     from rich.table import Table
 
-    from lira.eval.products import ProductSearchEvaluator
+    from lira.eval.products import BM25Ranker, ProductSearchEvaluator, choose_weight
 
+    baselines = ("bm25", "bm25-translated", "jaccard", "all-words")
+    if hybrid is not None and (hybrid not in ("rrf", "weighted") or model in baselines):
+        raise typer.BadParameter("--hybrid rrf|weighted fuses a dense MODEL with BM25", param_hint="--hybrid")
+    if weight is not None and hybrid != "weighted":
+        raise typer.BadParameter("--weight goes with --hybrid weighted", param_hint="--weight")
     try:
-        evaluator = ProductSearchEvaluator(data, split=split, corpus=corpus, document_prompt=document_prompt)
+        evaluator = ProductSearchEvaluator(data, split=split, corpus=corpus, setting=setting, noise=noise, document_prompt=document_prompt)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
+    label = model
     if model == "bm25":
         metrics = evaluator.evaluate_bm25()
+    elif model == "bm25-translated":
+        from lira.eval.lexical import TranslatedBM25Ranker
+
+        metrics = evaluator.evaluate_ranker(TranslatedBM25Ranker())
+    elif model in ("jaccard", "all-words"):
+        metrics = evaluator.evaluate_lexical(model.replace("-", "_"))
     else:
+        from lira.eval.base import CachingEncoder
         from lira.models.encoders import load_encoder
 
-        metrics = evaluator(load_encoder(model))
+        encoder = CachingEncoder(load_encoder(model))
+        if hybrid is None:
+            metrics = evaluator(encoder)
+        else:
+            sparse = evaluator.ranker_scores(BM25Ranker())
+            if hybrid == "weighted" and weight is None:
+                dev = ProductSearchEvaluator(data, split="dev", setting=evaluator.setting, document_prompt=document_prompt)
+                weight, curve = choose_weight(dev, dev.dense_scores(encoder), dev.ranker_scores(BM25Ranker()))
+                console.print(f"weight chosen on dev: {weight:g} (dev mean nDCG@10 by weight: {', '.join(f'{w:g}: {v:.3f}' for w, v in curve.items())})")
+            metrics = evaluator.evaluate_hybrid(encoder, method=hybrid, weight=weight, sparse=sparse)
+            label = f"{model} + BM25 ({hybrid}{'' if weight is None else f', weight {weight:g}'})"
     types = sorted({key.split("/")[1] for key in metrics if key.count("/") == 2 and not key.startswith("mean/")})
-    table = Table(title=f"product search ({split}, {corpus} titles, titles as {document_prompt!r}): {model}")
+    table = Table(title=f"product search ({split}, setting {evaluator.setting}, noise {noise:g}, titles as {document_prompt!r}): {label}")
     for column in ["lang", "nDCG@10", "R@100", "MRR", *(f"nDCG@10 {t}" for t in types)]:
         table.add_column(column, justify="left" if column == "lang" else "right")
     for lang in [*evaluator.langs, "mean"]:
@@ -339,6 +367,43 @@ def eval_products(
     console.print(table)
     if out:
         evaluator.save(metrics, out)
+
+
+@eval_app.command("products-report")
+def eval_products_report(
+    data: Path = typer.Option(..., help="A folder written by `lira data products build` (with the dev split and paraphrases)."),
+    out: Path = typer.Option(Path("reports/products"), help="Where benchmark.md, benchmark.json and benchmark.png go."),
+    student: str = typer.Option("offline:multilingual-e5-small", help="The untrained student (dense and hybrid rows)."),
+    model: Optional[List[str]] = typer.Option(None, "--model", help="A trained model as LABEL=PATH; repeat for several (dense and hybrid rows each)."),
+    setting: Optional[List[str]] = typer.Option(None, "--setting", help="Limit to these settings (default: all five)."),
+    noise: Optional[List[float]] = typer.Option(None, "--noise", help="Query noise levels for the native and lrl2en settings (default 0 and 0.1)."),
+    intents: Optional[int] = typer.Option(None, help="Score a slice: this many intents per split (default: all)."),
+    corpus_size: Optional[int] = typer.Option(None, help="Slice: products in the corpus (the intents' judged products first; default: all)."),
+    seed: int = typer.Option(13, help="Seed of the slice."),
+    skip_dense: bool = typer.Option(False, "--skip-dense", help="Lexical and BM25 rows only (dense rows of an earlier run on the same data are kept)."),
+    report_only: bool = typer.Option(False, "--report-only", help="Redraw benchmark.md and .png from benchmark.json; score nothing."),
+) -> None:
+    """The product-search benchmark report: every setting, lexical baselines, BM25, dense and hybrid rows, the targets."""
+    from lira.eval.products import SETTINGS
+    from lira.eval.products_report import ReportConfig, render_from_json, run_products_report
+
+    if report_only:
+        console.print(f"redrew {render_from_json(out)}")
+        return
+    models = []
+    for item in model or []:
+        label, sep, path = item.partition("=")
+        if not sep or not label or not path:
+            raise typer.BadParameter(f"{item!r}: expected LABEL=PATH", param_hint="--model")
+        models.append((label, path))
+    settings = list(setting or SETTINGS)
+    unknown = [s for s in settings if s not in SETTINGS]
+    if unknown:
+        raise typer.BadParameter(f"unknown settings {unknown}; choose from {', '.join(SETTINGS)}", param_hint="--setting")
+    levels = sorted({0.0, *(noise or [0.0, 0.1])})
+    cfg = ReportConfig(data=str(data), out_dir=str(out), student=student, models=models, settings=settings, noise_levels=levels,
+                       intents=intents, corpus_size=corpus_size, seed=seed, skip_dense=skip_dense)
+    run_products_report(cfg, console=console)
 
 
 @eval_app.command("product-baselines")

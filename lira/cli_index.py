@@ -70,6 +70,8 @@ def build_command(
     lang: Optional[str] = typer.Option(None, help="Language of documents that do not give one (default: identified per document, lira.langid)."),
     batch_size: int = typer.Option(64, help="Encoding batch size."),
     device: Optional[str] = typer.Option(None, help="cpu, cuda, ... (default cpu)."),
+    bm25: bool = typer.Option(False, "--bm25", help="Also store a BM25 side (bm25s, lira[bm25]) for `lira search --hybrid`."),
+    hybrid_weight: Optional[float] = typer.Option(None, help="With --bm25: the default weight (dense side, 0..1) of `lira search --hybrid weighted`, e.g. one chosen on a dev set."),
 ) -> None:
     """Encode documents with MODEL and write a FAISS index folder."""
     from lira.index.faiss_index import build_index
@@ -83,15 +85,18 @@ def build_command(
     if stray:
         raise typer.BadParameter(f"--kind {kind} does not take {', '.join('--' + s.replace('_', '-') for s in stray)}")
     has_lang = any(x is not None for x in langs)
+    if hybrid_weight is not None and not bm25:
+        raise typer.BadParameter("--hybrid-weight needs --bm25", param_hint="--hybrid-weight")
     try:
         index = build_index(
             texts, model, kind=kind, out_dir=out, ids=ids, langs=langs if has_lang else None,
-            batch_size=batch_size, show_progress_bar=True, device=device, **params[kind],
+            batch_size=batch_size, show_progress_bar=True, device=device, bm25=bm25, hybrid_weight=hybrid_weight, **params[kind],
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
     meta = index.meta
-    console.print(f"index: {out}  kind: {meta['kind']}  documents: {meta['count']}  dim: {meta['dim']}  params: {json.dumps(meta['params'])}")
+    console.print(f"index: {out}  kind: {meta['kind']}  documents: {meta['count']}  dim: {meta['dim']}  params: {json.dumps(meta['params'])}"
+                  + ("  bm25: yes" if index.has_bm25 else ""))
 
 
 def search_command(
@@ -107,8 +112,11 @@ def search_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per query instead of tables."),
     device: Optional[str] = typer.Option(None, help="cpu, cuda, ..."),
     allow_model_mismatch: bool = typer.Option(False, "--allow-model-mismatch", help="Search even if --model is not the model that built the index (a warning)."),
+    hybrid: Optional[str] = typer.Option(None, help="Fuse with the index's BM25 side (built with --bm25): rrf (reciprocal-rank fusion) or weighted (min-max normalised scores)."),
+    weight: Optional[float] = typer.Option(None, help="--hybrid weighted: weight of the dense side, 0..1 (default: the index's --hybrid-weight, else 0.5)."),
+    depth: int = typer.Option(100, help="--hybrid: how many of each ranking are fused."),
 ) -> None:
-    """Search an index: the top-k documents for each query."""
+    """Search an index: the top-k documents for each query (dense, or fused with BM25 by --hybrid)."""
     import warnings
 
     from lira.index.faiss_index import LiraIndexError, ModelMismatchWarning, load_index, search
@@ -120,13 +128,17 @@ def search_command(
         texts += [line.strip() for line in queries.read_text(encoding="utf-8").splitlines() if line.strip()]
     if not texts:
         raise typer.BadParameter("give at least one --query or a --queries file")
+    if hybrid is not None and hybrid not in ("rrf", "weighted"):
+        raise typer.BadParameter(f"choose rrf or weighted, not {hybrid!r}", param_hint="--hybrid")
+    if weight is not None and (hybrid != "weighted" or not 0.0 <= weight <= 1.0):
+        raise typer.BadParameter("--weight is a number in [0, 1] for --hybrid weighted", param_hint="--weight")
     try:
         idx = load_index(index)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ModelMismatchWarning)
             results = search(
                 idx, texts, model, k=k, lang=lang, doc_lang=doc_lang, nprobe=nprobe, ef_search=ef_search, device=device,
-                allow_model_mismatch=allow_model_mismatch,
+                allow_model_mismatch=allow_model_mismatch, hybrid=hybrid, weight=weight, depth=depth,
             )
     except LiraIndexError as err:
         typer.echo(f"error: {err}", err=True)
@@ -137,7 +149,7 @@ def search_command(
         if as_json:
             typer.echo(json.dumps({"query": text, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False))
             continue
-        table = Table(title=f"query: {text}")
+        table = Table(title=f"query: {text}" + (f"  (hybrid: {hybrid})" if hybrid else ""))
         for column in ("rank", "score", "id", "lang", "text"):
             table.add_column(column, justify="right" if column in {"rank", "score"} else "left")
         for rank, hit in enumerate(hits, 1):

@@ -144,6 +144,22 @@ def products_diagnosis(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def products_benchmark(root: Path) -> str:
+    """The product-search benchmark's summary and targets (``reports/products/benchmark.json``, written
+    by ``lira eval products-report``): mean nDCG@10 per setting and noise level, then the targets."""
+    from lira.eval.products_report import summary_table, targets_table
+
+    payload = json.loads((root / "reports" / "products" / "benchmark.json").read_text(encoding="utf-8"))
+    cfg = payload["config"]
+    scale = "whole test split" if cfg["intents"] is None and cfg["corpus_size"] is None else (
+        f"slice of {cfg['intents']} intents, corpus of {cfg['corpus_size']} products")
+    rt = payload["runtime_s"]
+    runtime = ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in rt.items() if k.endswith("_s") and k != "this_run_total_s")
+    head = (f"Test split ({scale}); {payload['counts']['test']['products']} products, {payload['counts']['test']['queries']} queries, "
+            f"{payload['counts']['test']['paraphrases']} paraphrases. Runtime of the committed run: {runtime} ({payload.get('machine', '')}).\n\n")
+    return head + summary_table(payload) + "\n" + targets_table(payload)
+
+
 def lasr_table(root: Path) -> str:
     """The LaSR study's table (``reports/lasr/results.md``, written by ``lira lasr study``)."""
     return (root / "reports" / "lasr" / "results.md").read_text(encoding="utf-8")
@@ -200,6 +216,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
     "parallel-counts": parallel_counts,
     "products": products_table,
     "products-diagnosis": products_diagnosis,
+    "products-benchmark": products_benchmark,
     "lasr": lasr_table,
     "lasr-consistency": lasr_consistency,
     "suite-recipe": suite_recipe,

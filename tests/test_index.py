@@ -260,3 +260,68 @@ def test_cli_search_refuses_another_model_unless_allowed(tiny_models, tmp_path):
     result = runner.invoke(app, [*args, "--allow-model-mismatch"])
     assert result.exit_code == 0, result.output
     assert any(x.startswith("warning: query encoder") for x in result.output.splitlines())
+
+
+# ------------------------------------------------------------------ the BM25 side and hybrid search
+
+
+def test_an_index_with_a_bm25_side_round_trips_and_fuses(tmp_path):
+    pytest.importorskip("bm25s")
+    from lira.eval import fusion
+
+    docs = {"red cotton shirt": [1, 0, 0], "blue shirt": [0, 1, 0], "red shoes": [0.7, 0.7, 0], "green hat": [0, 0, 1]}
+    enc = TableEncoder({**docs, "red shirt": [0.1, 1, 0.05]})
+    texts = list(docs)
+    built = build_index(texts, enc, kind="flat", out_dir=tmp_path / "idx", bm25=True, hybrid_weight=0.25)
+    assert built.has_bm25 and (tmp_path / "idx" / "bm25").is_dir()
+    loaded = load_index(tmp_path / "idx")
+    assert loaded.has_bm25 and loaded.meta["bm25"]["weight"] == 0.25
+    np.testing.assert_allclose(loaded.bm25_scores(["red shirt"]), built.bm25_scores(["red shirt"]))
+    bm = loaded.bm25_scores(["red shirt"])[0]
+    assert bm[3] == 0 and (bm[[0, 1, 2]] > 0).all()  # "green hat" shares no word
+    # dense alone ranks "blue shirt" first; the fused rankings are the fusion functions' own
+    assert search(loaded, "red shirt", enc, k=1)[0].text == "blue shirt"
+    q = np.asarray([[0.1, 1, 0.05]], dtype=np.float32)
+    d_scores, d_rows = loaded.search_vectors(q, 4)
+    dense = (d_rows[0], d_scores[0].astype(np.float64))
+    sparse = fusion.top_list(bm, positive_only=True)
+    for method, weight in (("rrf", None), ("weighted", 0.25)):
+        expected = fusion.fuse(method, dense, sparse, weight=weight)
+        hits = search(loaded, "red shirt", enc, k=4, hybrid=method)  # weighted: the index's stored weight
+        assert [h.text for h in hits] == [texts[r] for r, _ in sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))]
+        np.testing.assert_allclose([h.score for h in hits], sorted(expected.values(), reverse=True))
+    assert search(loaded, "red shirt", enc, k=1, hybrid="weighted", weight=0.0)[0].text in ("red cotton shirt", "red shoes")
+    # a language filter applies to both sides
+    plain = build_index(texts, enc, kind="flat", out_dir=tmp_path / "plain", langs=["en", "en", "th", "en"])
+    with pytest.raises(LiraIndexError, match="no BM25 side"):
+        search(tmp_path / "plain", "red shirt", enc, hybrid="rrf")
+    assert not plain.has_bm25
+    # a folder whose meta names a BM25 side that is gone is refused
+    import shutil
+
+    shutil.rmtree(tmp_path / "idx" / "bm25")
+    with pytest.raises(LiraIndexError, match="BM25"):
+        load_index(tmp_path / "idx")
+
+
+def test_cli_search_hybrid_returns_fused_results(tiny_models, tmp_path):
+    pytest.importorskip("bm25s")
+    from typer.testing import CliRunner
+
+    from lira.cli import app
+
+    docs = tmp_path / "docs.txt"
+    docs.write_text("Search the web.\nClose all tabs.\nOpen a new window.\nPrint this page.\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["index", "build", "--model", tiny_models["student"], "--input", str(docs), "--out", str(tmp_path / "idx"), "--lang", "en", "--bm25"])
+    assert result.exit_code == 0, result.output
+    assert "bm25: yes" in result.output
+    for extra in (["--hybrid", "rrf"], ["--hybrid", "weighted", "--weight", "0.2"]):
+        result = runner.invoke(app, ["search", "--index", str(tmp_path / "idx"), "-q", "close tabs", "--k", "2", "--json", *extra])
+        assert result.exit_code == 0, result.output
+        row = next(json.loads(line) for line in result.stdout.splitlines() if line.startswith("{"))
+        assert len(row["hits"]) == 2 and row["hits"][0]["text"] == "Close all tabs."  # BM25's side finds it
+    assert runner.invoke(app, ["search", "--index", str(tmp_path / "idx"), "-q", "x", "--hybrid", "bogus"]).exit_code != 0
+    assert runner.invoke(app, ["index", "build", "--model", tiny_models["student"], "--input", str(docs), "--out", str(tmp_path / "p"), "--lang", "en"]).exit_code == 0
+    result = runner.invoke(app, ["search", "--index", str(tmp_path / "p"), "-q", "close tabs", "--hybrid", "rrf"])
+    assert result.exit_code == 1 and "no BM25 side" in result.output

@@ -180,7 +180,9 @@ def test_build_is_deterministic_by_seed(tmp_path):
     import datasets
 
     dd = datasets.load_from_disk(str(tmp_path / "a" / "queries"))
-    assert set(dd) == {"train", "test"} and dd["test"].num_rows > 0
+    assert set(dd) == {"train", "test", "dev"} and dd["test"].num_rows > 0
+    assert set(datasets.load_from_disk(str(tmp_path / "a" / "catalog"))) == {"train", "test"}  # dev searches the train catalogue
+    assert set(datasets.load_from_disk(str(tmp_path / "a" / "paraphrases"))) == {"train", "test", "dev"}
     card = (tmp_path / "a" / "README.md").read_text(encoding="utf-8")
     assert "| lang | products (train / test)" in card and "## Label rules" in card
 

@@ -7,7 +7,12 @@ into place, so a reader never sees a half-written index):
   with ``nlist`` inverted lists, ``nprobe`` searched; ``hnsw``: ``IndexHNSWFlat`` with ``m``
   links per node, ``ef_construction`` and ``ef_search``; all with the inner-product metric);
 * ``docs.jsonl`` - one ``{"id", "text", "lang"}`` object per indexed row, in index order;
-* ``meta.json`` - model name and fingerprint, kind, parameters, dimension, count, the prompts used.
+* ``meta.json`` - model name and fingerprint, kind, parameters, dimension, count, the prompts used;
+* ``bm25/`` - only for an index built with ``bm25=True`` (``lira index build --bm25``): its BM25
+  side, a ``bm25s`` index over the same documents' ``lira.eval.products.simple_tokenize`` tokens
+  (``meta["bm25"]`` records the package version, tokenizer, ``k1``, ``b`` and an optional default
+  hybrid weight). ``search(..., hybrid="rrf" | "weighted")`` fuses it with the dense ranking
+  (``lira.eval.fusion``, the functions the product evaluation uses).
 
 The fingerprint (``lira.models.fingerprint``: a digest of the model's weights, prompts, pooling,
 normalisation and length) is what ``search`` checks a query encoder against: a query encoded by
@@ -36,6 +41,8 @@ from lira.models.fingerprint import differences, encoder_fingerprint
 INDEX_FILE = "index.faiss"
 DOCS_FILE = "docs.jsonl"
 META_FILE = "meta.json"
+BM25_DIR = "bm25"
+DEFAULT_HYBRID_WEIGHT = 0.5  # weighted fusion when neither the call nor the index gives a weight
 FORMAT = "lira-index/1"
 KINDS = ("flat", "ivf", "hnsw")
 
@@ -161,6 +168,72 @@ class LiraIndex:
         self.meta = meta
         self.path = path
         self._lang_rows: dict[str, np.ndarray] | None = None
+        self._bm25 = None  # the bm25s retriever, built or loaded on first use
+
+    # -- the BM25 side ---------------------------------------------------------------------
+    @property
+    def has_bm25(self) -> bool:
+        return bool(self.meta.get("bm25"))
+
+    def build_bm25(self, *, k1: float = 1.5, b: float = 0.75, weight: float | None = None) -> None:
+        """Give the index a BM25 side over its documents' texts (saved with it by ``save``)."""
+        import bm25s  # noqa: PLC0415
+
+        from lira.eval.products import simple_tokenize  # noqa: PLC0415
+
+        if weight is not None and not 0.0 <= weight <= 1.0:
+            raise ValueError(f"hybrid weight must be in [0, 1], got {weight}")
+        retriever = bm25s.BM25(k1=k1, b=b)
+        retriever.index([simple_tokenize(d.get("text", "")) or ["\u2205"] for d in self.docs], show_progress=False)
+        self._bm25 = retriever
+        self.meta["bm25"] = {"package": "bm25s", "version": getattr(bm25s, "__version__", "unknown"),
+                             "tokenizer": "lira.eval.products.simple_tokenize", "k1": k1, "b": b, "folder": BM25_DIR, "weight": weight}
+
+    def _bm25_retriever(self):
+        if self._bm25 is None:
+            if not self.has_bm25:
+                raise LiraIndexError(f"the index{f' at {self.path}' if self.path else ''} has no BM25 side; rebuild it with `lira index build --bm25` (bm25=True)")
+            import bm25s  # noqa: PLC0415
+
+            self._bm25 = bm25s.BM25.load(str(Path(self.path) / BM25_DIR), show_progress=False)
+        return self._bm25
+
+    def bm25_scores(self, queries: Sequence[str], *, doc_lang: str | None = None) -> np.ndarray:
+        """``(len(queries), len(index))`` BM25 scores; with ``doc_lang`` other languages' documents score 0."""
+        from lira.eval.products import simple_tokenize  # noqa: PLC0415
+
+        retriever = self._bm25_retriever()
+        out = np.zeros((len(queries), len(self.docs)), dtype=np.float64)
+        for i, q in enumerate(queries):
+            out[i] = np.asarray(retriever.get_scores(simple_tokenize(q) or ["\u2205"]), dtype=np.float64)
+        if doc_lang is not None:
+            mask = np.zeros(len(self.docs), dtype=bool)
+            mask[self._rows_for_lang(doc_lang)] = True
+            out[:, ~mask] = 0.0
+        return out
+
+    def hybrid_search(self, query_vectors: np.ndarray, query_texts: Sequence[str], k: int = 10, *, method: str = "rrf",
+                      weight: float | None = None, depth: int = 100, doc_lang: str | None = None,
+                      nprobe: int | None = None, ef_search: int | None = None) -> list[list[Hit]]:
+        """Dense top ``depth`` and BM25 top ``depth`` fused by ``method`` (``lira.eval.fusion``); the
+        ``k`` best by fused score. ``weight`` (weighted fusion, on the dense side): the call's, else
+        the index's (``meta["bm25"]["weight"]``), else ``DEFAULT_HYBRID_WEIGHT``."""
+        from lira.eval import fusion  # noqa: PLC0415
+
+        if method not in fusion.METHODS:
+            raise ValueError(f"unknown hybrid method {method!r}; choose from {', '.join(fusion.METHODS)}")
+        if method == "weighted" and weight is None:
+            weight = (self.meta.get("bm25") or {}).get("weight")
+            weight = DEFAULT_HYBRID_WEIGHT if weight is None else float(weight)
+        sparse = self.bm25_scores(query_texts, doc_lang=doc_lang)
+        d_scores, d_rows = self.search_vectors(query_vectors, min(max(depth, k), len(self.docs)), doc_lang=doc_lang, nprobe=nprobe, ef_search=ef_search)
+        out: list[list[Hit]] = []
+        for srow, rrow, bm in zip(d_scores, d_rows, sparse):
+            keep = rrow >= 0
+            fused = fusion.fuse(method, (rrow[keep], srow[keep].astype(np.float64)), fusion.top_list(bm, depth, positive_only=True), weight=weight)
+            ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+            out.append([Hit(id=self.docs[r].get("id"), text=self.docs[r].get("text", ""), score=float(v), lang=self.docs[r].get("lang")) for r, v in ranked])
+        return out
 
     @property
     def kind(self) -> str:
@@ -260,6 +333,8 @@ class LiraIndex:
                 for doc in self.docs:
                     fh.write(json.dumps(doc, ensure_ascii=False) + "\n")
             (tmp / META_FILE).write_text(json.dumps(self.meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            if self.has_bm25:
+                self._bm25_retriever().save(str(tmp / BM25_DIR), show_progress=False)
         self.path = out_dir
         return out_dir
 
@@ -316,9 +391,14 @@ def build_index(
     show_progress_bar: bool = False,
     device: str | None = None,
     identify_langs: bool = True,
+    bm25: bool = False,
+    hybrid_weight: float | None = None,
     **params: Any,
 ) -> LiraIndex:
     """Encode ``texts`` and index them; saved to ``out_dir`` when given.
+
+    ``bm25``: also give the index its BM25 side (``LiraIndex.build_bm25``), for ``search(...,
+    hybrid=...)``; ``hybrid_weight``: the default weight of weighted fusion stored with it.
 
     ``encoder``: a LiRA ``Encoder`` (``ArcaEncoder``, ``SentenceTransformerEncoder``, anything with
     ``encode``) or a model name for ``load_encoder`` (recorded in ``meta.json`` so ``search`` can
@@ -352,6 +432,10 @@ def build_index(
         model_name=model_name or enc_name, prompt_name=prompt_name, query_prompt_name=query_prompt_name,
         fingerprint=encoder_fingerprint(enc), **params,
     )
+    if bm25:
+        index.build_bm25(weight=hybrid_weight)
+    elif hybrid_weight is not None:
+        raise ValueError("build_index: hybrid_weight needs bm25=True")
     if out_dir is not None:
         index.save(out_dir)
     return index
@@ -422,6 +506,8 @@ def load_index(path: str | Path) -> LiraIndex:
             f"{path}: inconsistent index (faiss holds {index.ntotal} vectors of dim {index.d}, "
             f"{DOCS_FILE} {len(docs)} documents, meta says {meta.get('count')} of dim {meta.get('dim')})"
         )
+    if meta.get("bm25") and not (path / BM25_DIR / "params.index.json").is_file():
+        raise LiraIndexError(f"{path}: meta.json names a BM25 side but {BM25_DIR}/ is missing or incomplete")
     return LiraIndex(index, docs, meta, path)
 
 
@@ -438,6 +524,9 @@ def search(
     ef_search: int | None = None,
     device: str | None = None,
     allow_model_mismatch: bool = False,
+    hybrid: str | None = None,
+    weight: float | None = None,
+    depth: int = 100,
 ) -> list[Hit] | list[list[Hit]]:
     """Top-``k`` documents for each query: one string -> ``list[Hit]``; a list -> ``list[list[Hit]]``.
 
@@ -446,8 +535,14 @@ def search(
     ``doc_lang``: only return documents of that language. ``nprobe`` / ``ef_search`` override the
     index's search setting for this call. A query encoder whose fingerprint differs from the
     index's is refused (``LiraIndexError``), or with ``allow_model_mismatch`` searched with a warning.
+    ``hybrid``: "rrf" or "weighted" fuses the dense ranking with the index's BM25 side
+    (``LiraIndex.hybrid_search``; an index without one is a ``LiraIndexError``); the hits' scores are
+    then the fused scores. ``weight``: weighted fusion's weight on the dense side; ``depth``: how many
+    of each ranking are fused.
     """
     idx = index if isinstance(index, LiraIndex) else load_index(index)
+    if hybrid is not None and not idx.has_bm25:
+        raise LiraIndexError(f"the index{f' at {idx.path}' if idx.path else ''} has no BM25 side; rebuild it with `lira index build --bm25` (bm25=True)")
     single = isinstance(queries, str)
     qs = [queries] if single else [str(q) for q in queries]
     if encoder is None:
@@ -459,6 +554,9 @@ def search(
     if not qs:
         return []
     q = _encode(enc, qs, lang=lang, prompt_name=idx.meta.get("query_prompt_name"), batch_size=batch_size)
+    if hybrid is not None:
+        hits = idx.hybrid_search(q, qs, k, method=hybrid, weight=weight, depth=depth, doc_lang=doc_lang, nprobe=nprobe, ef_search=ef_search)
+        return hits[0] if single else hits
     scores, rows = idx.search_vectors(q, k, doc_lang=doc_lang, nprobe=nprobe, ef_search=ef_search)
     hits = idx.hits(scores, rows)
     return hits[0] if single else hits

@@ -2,7 +2,9 @@
 
 * ``extract`` (needs npm / apt-get): mine CLDR and Debian packages into the shipped lexicon
   ``lira/resources/products/lexicon.json``.
-* ``build_products(out_dir, seed=13)``: build the dataset from the shipped lexicon only.
+* ``build_products(out_dir, seed=13)``: build the dataset from the shipped lexicon only (catalogue
+  with the mixed-catalogue languages, queries and qrels for train / test / dev, paraphrase queries:
+  ``paraphrase.py``).
 
 CLI: ``python -m lira.data.products build --out DIR [--seed N]`` and
 ``python -m lira.data.products extract [--cache DIR] [--out DIR]``.

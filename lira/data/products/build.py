@@ -1,9 +1,16 @@
 """Build the product-search dataset from the shipped lexicon (no network, no apt/npm).
 
-``build_products(out_dir, seed=13)`` writes ``catalog``, ``queries`` and ``qrels`` as Hugging
-Face ``save_to_disk`` folders (splits ``train`` / ``test``), the same rows as JSONL under
-``jsonl/``, ``stats.json`` and the dataset card ``README.md``; prints the counts. Same seed and
-lexicon -> byte-identical files.
+``build_products(out_dir, seed=13)`` writes ``catalog``, ``queries``, ``qrels`` and
+``paraphrases`` as Hugging Face ``save_to_disk`` folders (catalogue splits ``train`` / ``test``;
+query splits ``train`` / ``test`` / ``dev``, the dev intents judged against the train catalogue),
+the same rows as JSONL under ``jsonl/``, ``stats.json`` and the dataset card ``README.md``; prints
+the counts. Same seed and lexicon -> byte-identical files.
+
+The benchmark settings (``lira.eval.products.SETTINGS``) read these files: native, cross-lingual
+(low-resource query -> English titles, English query -> low-resource titles, and the mixed
+catalogue, each product titled in its ``mixed_lang_<lang>`` language, drawn per product with the
+seed), paraphrase (``paraphrases``, see ``paraphrase.py``); noise is applied to queries at
+evaluation time (``lira.data.noise``, as the suite).
 """
 
 from __future__ import annotations
@@ -24,9 +31,13 @@ from .noise import misspell
 DEFAULT_SEED = 13
 N_PRODUCTS = 4400
 N_INTENTS = 1300  # per split; every language gets one query per intent (minus collisions)
+N_DEV_INTENTS = 400  # dev intents, over the train catalogue (for choosing e.g. a hybrid weight)
 MIN_PRODUCTS = 2000
 MIN_TEST_QUERIES = 1000
-SPLITS = ("train", "test")
+SPLITS = ("train", "test")  # catalogue splits
+QUERY_SPLITS = ("train", "test", "dev")  # query / qrels / paraphrase splits; dev's catalogue is train's
+CATALOG_OF = {"train": "train", "test": "test", "dev": "train"}
+MIXED_EN_SHARE = 0.5  # mixed catalogue: share of products titled in English, per language
 
 INTENT_CLASSES = {"broad": 0.40, "specific": 0.35, "numeric": 0.25}
 QUERY_TYPES = ("short", "specific", "misspelled", "code_mixed", "romanised", "numeral")
@@ -277,7 +288,13 @@ def render_intent(intent: Intent, lang: str, lex: Lexicon, seed: int) -> dict | 
 # --------------------------------------------------------------------------------------
 
 
-def _catalog_rows(products: list[dict], lex: Lexicon, langs: Iterable[str]) -> list[dict]:
+def mixed_lang(product_id: str, lang: str, seed: int) -> str:
+    """The language a product is titled in, in the mixed catalogue that ``lang`` queries search:
+    English with probability ``MIXED_EN_SHARE``, else ``lang`` (drawn per product, fixed seed)."""
+    return "en" if _rng(seed, "mixed", lang, product_id).random() < MIXED_EN_SHARE else lang
+
+
+def _catalog_rows(products: list[dict], lex: Lexicon, langs: Iterable[str], seed: int = DEFAULT_SEED) -> list[dict]:
     rows = []
     for p in products:
         r = {
@@ -291,6 +308,9 @@ def _catalog_rows(products: list[dict], lex: Lexicon, langs: Iterable[str]) -> l
             r[f"title_{lang}"] = title
             if lang != "en":
                 r[f"untranslated_{lang}"] = untr
+        for lang in langs:
+            if lang != "en":
+                r[f"mixed_lang_{lang}"] = mixed_lang(p["product_id"], lang, seed)
         rows.append(r)
     return rows
 
@@ -316,11 +336,15 @@ def _schemas(langs):
         cat_fields.append((f"title_{lang}", pa.string()))
         if lang != "en":
             cat_fields.append((f"untranslated_{lang}", pa.list_(pa.string())))
+    for lang in langs:
+        if lang != "en":
+            cat_fields.append((f"mixed_lang_{lang}", pa.string()))
     q_fields = [("query_id", pa.string()), ("lang", pa.string()), ("text", pa.string()), ("type", pa.string()),
                 ("intent_class", pa.string()), ("category", pa.string()), ("constraints", pa.string()),
                 ("noise", pa.string()), ("target_product_id", pa.string())]
     r_fields = [("query_id", pa.string()), ("product_id", pa.string()), ("label", pa.string()), ("gain", pa.float64())]
-    return pa.schema(cat_fields), pa.schema(q_fields), pa.schema(r_fields)
+    p_fields = q_fields + [("source", pa.string())]
+    return pa.schema(cat_fields), pa.schema(q_fields), pa.schema(r_fields), pa.schema(p_fields)
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -337,22 +361,33 @@ class BuildResult:
     queries: dict[str, list[dict]]
     qrels: dict[str, list[dict]]
     stats: dict = field(default_factory=dict)
+    paraphrases: dict[str, list[dict]] = field(default_factory=dict)
 
 
 def build_rows(seed: int = DEFAULT_SEED, *, n_products: int = N_PRODUCTS, n_intents: int = N_INTENTS,
-               langs: Iterable[str] = spec.ALL_LANGS, lexicon: Lexicon | None = None) -> BuildResult:
-    """Everything ``build_products`` writes, as Python rows (no files)."""
+               langs: Iterable[str] = spec.ALL_LANGS, lexicon: Lexicon | None = None,
+               n_dev_intents: int | None = None) -> BuildResult:
+    """Everything ``build_products`` writes, as Python rows (no files).
+
+    ``n_dev_intents`` (default ``min(N_DEV_INTENTS, n_intents)``): dev intents, drawn after train
+    and test (so those stay exactly as before the dev split existed) from the train products, none
+    equal to a train or test intent; their queries drop texts a train or test query has.
+    """
+    from .paraphrase import paraphrase_rows
+
     lex = lexicon or load_lexicon()
     langs = tuple(langs)
+    n_dev = min(N_DEV_INTENTS, n_intents) if n_dev_intents is None else n_dev_intents
     products = generate_products(seed, n_products)
     splits = split_products(products, seed)
     taken: set = set()
-    catalog, queries, qrels = {}, {}, {}
+    catalog, queries, qrels, paraphrases = {}, {}, {}, {}
     seen_text: dict[str, set[str]] = {lang: set() for lang in langs}
-    for split in SPLITS:  # train first: test queries whose text a train query has are dropped
-        prods = splits[split]
-        intents = generate_intents(prods, split, n_intents, seed, taken)
-        catalog[split] = _catalog_rows(prods, lex, langs)
+    for split in QUERY_SPLITS:  # train first: test queries whose text a train query has are dropped; dev last
+        prods = splits[CATALOG_OF[split]]
+        intents = generate_intents(prods, split, n_dev if split == "dev" else n_intents, seed, taken)
+        if split in SPLITS:
+            catalog[split] = _catalog_rows(prods, lex, langs, seed)
         qrels[split] = judge_intents(intents, prods)
         rows = []
         for lang in langs:
@@ -363,7 +398,8 @@ def build_rows(seed: int = DEFAULT_SEED, *, n_products: int = N_PRODUCTS, n_inte
                 seen_text[lang].add(q["text"])
                 rows.append(q)
         queries[split] = rows
-    res = BuildResult(Path("."), seed, catalog, queries, qrels)
+        paraphrases[split] = paraphrase_rows(intents, langs, lex, seed)
+    res = BuildResult(Path("."), seed, catalog, queries, qrels, paraphrases=paraphrases)
     from .card import compute_stats
 
     res.stats = compute_stats(res, lex, langs)
@@ -372,7 +408,7 @@ def build_rows(seed: int = DEFAULT_SEED, *, n_products: int = N_PRODUCTS, n_inte
 
 def build_products(out_dir: str | Path, seed: int = DEFAULT_SEED, *, n_products: int = N_PRODUCTS,
                    n_intents: int = N_INTENTS, langs: Iterable[str] = spec.ALL_LANGS, jsonl: bool = True,
-                   lexicon: Lexicon | None = None, verbose: bool = True) -> BuildResult:
+                   lexicon: Lexicon | None = None, verbose: bool = True, n_dev_intents: int | None = None) -> BuildResult:
     """Build the dataset into ``out_dir`` (see module doc); return the rows and statistics."""
     import datasets
 
@@ -380,19 +416,20 @@ def build_products(out_dir: str | Path, seed: int = DEFAULT_SEED, *, n_products:
 
     lex = lexicon or load_lexicon()
     langs = tuple(langs)
-    res = build_rows(seed, n_products=n_products, n_intents=n_intents, langs=langs, lexicon=lex)
+    res = build_rows(seed, n_products=n_products, n_intents=n_intents, langs=langs, lexicon=lex, n_dev_intents=n_dev_intents)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     res.out_dir = out
-    cat_schema, q_schema, r_schema = _schemas(langs)
+    cat_schema, q_schema, r_schema, p_schema = _schemas(langs)
     bars = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
-    for name, rows, schema in (("catalog", res.catalog, cat_schema), ("queries", res.queries, q_schema), ("qrels", res.qrels, r_schema)):
-        dd = datasets.DatasetDict({s: _to_dataset(rows[s], schema, f"{name}-{s}") for s in SPLITS})
+    for name, rows, schema, splits in (("catalog", res.catalog, cat_schema, SPLITS), ("queries", res.queries, q_schema, QUERY_SPLITS),
+                                       ("qrels", res.qrels, r_schema, QUERY_SPLITS), ("paraphrases", res.paraphrases, p_schema, QUERY_SPLITS)):
+        dd = datasets.DatasetDict({s: _to_dataset(rows[s], schema, f"{name}-{s}") for s in splits})
         dd.save_to_disk(str(out / name))
         if jsonl:
             (out / "jsonl").mkdir(exist_ok=True)
-            for s in SPLITS:
+            for s in splits:
                 _write_jsonl(out / "jsonl" / f"{name}.{s}.jsonl", rows[s])
     if bars:
         datasets.enable_progress_bars()

@@ -14,14 +14,16 @@ KINDS = ("category", "colour", "gender", "material", "label")
 
 
 def compute_stats(res, lex: Lexicon, langs: Iterable[str]) -> dict:
-    from .build import QUERY_TYPES, SPLITS
+    from .build import QUERY_SPLITS, QUERY_TYPES, SPLITS
+    from .paraphrase import PARAPHRASE_TYPES, keyword_coverage
 
     langs = tuple(langs)
-    out: dict = {"seed": res.seed, "languages": {}, "qrels": {}, "coverage": {}}
+    out: dict = {"seed": res.seed, "languages": {}, "qrels": {}, "coverage": {}, "paraphrases": {}}
     n_products = {s: len(res.catalog[s]) for s in SPLITS}
+    q_splits = [s for s in QUERY_SPLITS if s in res.queries]
     for lang in langs:
         d: dict = {"products": dict(n_products), "products_total": sum(n_products.values())}
-        d["queries"] = {s: sum(1 for q in res.queries[s] if q["lang"] == lang) for s in SPLITS}
+        d["queries"] = {s: sum(1 for q in res.queries[s] if q["lang"] == lang) for s in q_splits}
         test_q = [q for q in res.queries["test"] if q["lang"] == lang]
         types = Counter(q["type"] for q in test_q)
         d["test_types"] = {t: types.get(t, 0) for t in QUERY_TYPES}
@@ -31,8 +33,17 @@ def compute_stats(res, lex: Lexicon, langs: Iterable[str]) -> dict:
             rows = res.catalog["test"] + res.catalog["train"]
             with_en = sum(1 for r in rows if r[f"untranslated_{lang}"])
             d["titles_with_english_fallback"] = round(with_en / max(1, len(rows)), 3)
+            d["mixed_titles_in_english"] = round(sum(1 for r in res.catalog["test"] if r.get(f"mixed_lang_{lang}") == "en") / max(1, len(res.catalog["test"])), 3)
         out["languages"][lang] = d
-    for s in SPLITS:
+        para = {s: [q for q in res.paraphrases.get(s, []) if q["lang"] == lang] for s in q_splits}
+        test_para = para.get("test", [])
+        types_p = Counter(q["type"] for q in test_para)
+        out["paraphrases"][lang] = {
+            "queries": {s: len(rows) for s, rows in para.items()},
+            "test_types": {t: types_p.get(t, 0) for t in PARAPHRASE_TYPES},
+            "keywords": keyword_coverage(lex, lang),
+        }
+    for s in q_splits:
         c = Counter(r["label"] for r in res.qrels[s])
         nq = len({r["query_id"] for r in res.qrels[s]})
         out["qrels"][s] = {"intents": nq, **{labels.LABEL_NAMES[k]: c.get(k, 0) for k in "ESC"},
@@ -66,14 +77,36 @@ def _concepts(kind: str) -> list[str]:
 def stats_table(stats: dict, langs: Iterable[str]) -> str:
     from .build import QUERY_TYPES
 
-    head = ["lang", "products (train / test)", "queries train", "queries test"] + list(QUERY_TYPES) + ["mean words", "titles w/ English word"]
+    head = ["lang", "products (train / test)", "queries train", "queries test", "queries dev"] + list(QUERY_TYPES) + ["mean words", "titles w/ English word"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for lang in langs:
         s = stats["languages"][lang]
-        row = [lang, f"{s['products']['train']} / {s['products']['test']}", str(s["queries"]["train"]), str(s["queries"]["test"])]
+        row = [lang, f"{s['products']['train']} / {s['products']['test']}", str(s["queries"]["train"]), str(s["queries"]["test"]),
+               str(s["queries"].get("dev", 0))]
         row += [str(s["test_types"][t]) for t in QUERY_TYPES]
         row += [str(s["mean_query_words"]), f"{100 * s['titles_with_english_fallback']:.0f}%" if "titles_with_english_fallback" in s else "-"]
         lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def paraphrase_table(stats: dict, langs: Iterable[str]) -> str:
+    from .paraphrase import PARAPHRASE_TYPES
+
+    head = ["lang", "paraphrases train / test / dev", *(f"test {t}" for t in PARAPHRASE_TYPES), "categories with a keyword"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for lang in langs:
+        p = stats["paraphrases"][lang]
+        q = p["queries"]
+        kw = p["keywords"]
+        lines.append(f"| {lang} | {q.get('train', 0)} / {q.get('test', 0)} / {q.get('dev', 0)} | "
+                     + " | ".join(str(p["test_types"][t]) for t in PARAPHRASE_TYPES) + f" | {kw['with_keyword']}/{kw['total']} |")
+    return "\n".join(lines)
+
+
+def missing_keywords_table(stats: dict, langs: Iterable[str]) -> str:
+    lines = ["| lang | categories without an eligible keyword (no `keyword` paraphrase) |", "|---|---|"]
+    for lang in langs:
+        lines.append(f"| {lang} | {', '.join(stats['paraphrases'][lang]['keywords']['without']) or '-'} |")
     return "\n".join(lines)
 
 
@@ -113,7 +146,8 @@ def _examples(res, langs, n: int = 2) -> str:
 
 
 def render_card(res, lex: Lexicon, langs: Iterable[str]) -> str:
-    from .build import N_INTENTS, TYPE_DOC
+    from .build import MIXED_EN_SHARE, N_DEV_INTENTS, N_INTENTS, TYPE_DOC
+    from .paraphrase import CONVERSIONS, MAX_KEYWORD_CATEGORIES, PARAPHRASE_DOC
 
     langs = tuple(langs)
     stats = res.stats
@@ -125,6 +159,8 @@ def render_card(res, lex: Lexicon, langs: Iterable[str]) -> str:
         untr.setdefault(u["lang"], []).append(u["concept"])
     untr_rows = "\n".join(f"| {l} | {', '.join(sorted(c.split('/', 1)[1] + ' (' + c.split('/')[0] + ')' for c in untr.get(l, [])))} |" for l in spec.LANGS)
     types = "\n".join(f"* `{t}`: {d}" for t, d in TYPE_DOC.items())
+    para_types = "\n".join(f"* `{t}`: {d}" for t, d in PARAPHRASE_DOC.items())
+    conversions = ", ".join(f"{u} -> {o} ({lo:g} to {hi:g} {u})" for u, (o, _, lo, hi) in CONVERSIONS.items())
     return f"""---
 language: [{', '.join(langs)}]
 license: other
@@ -156,13 +192,20 @@ lexicon give byte-identical files.
 * `catalog/` (`save_to_disk`, splits `train`, `test`): `product_id`, `category`, `department`,
   `brand`, `colour`, `material`, `gender`, `size`, `measure_value`, `measure_unit`, `model`,
   `title_<lang>` for every language, `untranslated_<lang>` (the attribute concepts that title
-  keeps in English because no source gives the word).
+  keeps in English because no source gives the word), `mixed_lang_<lang>` (the language the
+  product is titled in, `<lang>` or `en`, in the mixed catalogue that `<lang>` queries search).
+* Query splits `train`, `test` and `dev`: the dev intents are judged against the **train**
+  catalogue (there is no `catalog/dev`); they are for choices such as a hybrid weight, so that
+  nothing is tuned on test.
 * `queries/`: `query_id`, `lang`, `text`, `type`, `intent_class`, `category`, `constraints`
   (JSON), `noise` (which typo / code-mixing / numeral rule was applied), `target_product_id`
   (the product the intent was drawn from). The same `query_id` in several languages is the
   same intent (as in mMARCO): it shares the qrels.
 * `qrels/`: `query_id`, `product_id`, `label` (E, S or C; every pair not listed is I),
-  `gain`. Judged against the products of the same split only.
+  `gain`. Judged against the products of the same split only (dev: the train products).
+* `paraphrases/` (splits `train`, `test`, `dev`): the queries' columns plus `source` (JSON: the
+  package, version, file and key of the word that replaced the title's, or the unit conversion).
+  A paraphrase shares its intent's `query_id` and therefore its qrels.
 * `jsonl/`: the same rows as JSON lines; `stats.json`: the numbers below.
 
 ## Statistics
@@ -174,6 +217,10 @@ Products and queries per language (query types counted on test):
 Judgements (language-independent, per intent):
 
 {qrels_table(stats)}
+
+Paraphrase queries per language (types counted on test):
+
+{paraphrase_table(stats, langs)}
 
 ## Construction
 
@@ -196,6 +243,31 @@ Judgements (language-independent, per intent):
 
 5. **Relevance.** Every product of the split whose category is the intent's, a substitute or
    a complement is judged by the rules below.
+6. **Dev split.** {N_DEV_INTENTS} intents drawn after train and test from the train products
+   (none equal to a train or test intent), rendered like the others; a dev query whose text a
+   train or test query of the same language has is dropped. Drawing them last leaves train and
+   test exactly as they were before the split existed.
+7. **Paraphrases.** Each intent is rendered once more per language where a paraphrase applies,
+   the kind drawn among those that fit:
+
+{para_types}
+
+   Keyword rules (`lira/data/products/paraphrase.py`): a keyword of the category's emoji in
+   that language's CLDR annotations is kept only if it shares no word with the category's noun,
+   is neither another category's noun nor a word inside one, is no colour, material, gender or
+   size word of the lexicon (in that language or English), is not a comma list, and is a keyword
+   of at most {MAX_KEYWORD_CATEGORIES} categories. CLDR keywords mix synonyms, uses and loose
+   associations ("weapon" for a kitchen knife); they are kept as the package gives them. Unit
+   conversions: {conversions}.
+   **Not built: attribute descriptions.** No package in the lexicon describes a colour, a
+   material or a gender (they give names only); no description is written by hand.
+8. **Benchmark settings** (`lira eval products --setting`): `native` (queries against titles in
+   their own language); `lrl2en` (low-resource queries against the English titles); `en2lrl`
+   (English queries against each low-resource language's titles); `mixed` (low-resource queries
+   against a catalogue where each product is titled in English with probability
+   {MIXED_EN_SHARE} or else in the query's language, `mixed_lang_<lang>`); `paraphrase`
+   (paraphrase queries against titles in their own language). Noise levels apply to queries
+   only, at evaluation time, with `lira.data.noise.apply_noise` as the suite does.
 
 ### Templates (word order per language)
 
@@ -240,6 +312,11 @@ How each kind of word was found:
 Coverage (sourced concepts / concepts; the rest stay English in that language's titles):
 
 {coverage_table(stats, langs)}
+
+Categories without a paraphrase keyword, per language (the lexicon lacks one that passes the
+rules; no `keyword` paraphrase is made for them):
+
+{missing_keywords_table(stats, langs)}
 
 Kept in English (no source found), per language:
 

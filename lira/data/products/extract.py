@@ -8,7 +8,8 @@ inside it and the key (emoji / msgid / Fluent id / CLDR unit id) the string came
 Sources (all human translations shipped in packages):
 
 * npm ``cldr-annotations-full``: CLDR emoji names and keywords -- product nouns, colour words,
-  gender words, "wood".
+  gender words, "wood"; and every keyword of each product's emoji in every language (the
+  ``keywords`` section: the words the paraphrase queries draw on, ``extract_keywords``).
 * npm ``cldr-units-full``: unit names and patterns ("{0} กก.", "{0} kilogram").
 * npm ``cldr-numbers-full`` + ``cldr-core``: decimal / group symbols, native digits, and the
   currency names of gold (XAU) and silver (XAG).
@@ -409,6 +410,56 @@ def _numbers(src: Sources, lang: str) -> dict:
 
 
 # --------------------------------------------------------------------------------------
+# Keywords (paraphrase words).
+# --------------------------------------------------------------------------------------
+
+
+def extract_keywords(src: Sources) -> dict:
+    """Every CLDR keyword (``default``) of each product category's emoji, per language (English too).
+
+    Stored as the package gives them (no filtering here; the paraphrase builder's written rules,
+    ``lira.data.products.paraphrase``, choose among them). One provenance block for the section
+    (package, version, file pattern, field); each entry names its emoji (the key in that file).
+    """
+    entries = []
+    for lang in spec.ALL_LANGS:
+        ann = _annotations(src, lang)
+        for cat in spec.CATEGORIES:
+            a = ann.get(cat.emoji)
+            if not a or not a.get("default"):
+                continue
+            entries.append({"concept": f"category/{cat.id}", "lang": lang, "key": cat.emoji, "keywords": list(a["default"])})
+    return {
+        "source": {"registry": "npm", "package": "cldr-annotations-full", "version": src.versions["cldr-annotations-full"],
+                   "file": "annotations/{lang}/annotations.json", "field": "default (the emoji's keywords)"},
+        "entries": sorted(entries, key=lambda e: (e["lang"], e["concept"])),
+    }
+
+
+def _write_lexicon(path: Path, doc: dict) -> None:
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def update_keywords(lexicon: str | Path | None = None, *, cache: str | Path | None = None) -> Path:
+    """Re-mine only the ``keywords`` section of an existing lexicon (needs the CLDR annotations
+    package alone: ``npm pack cldr-annotations-full@VERSION`` into the cache, or npm on PATH)."""
+    root = Path(cache) if cache else cache_dir() / "products-src"
+    root.mkdir(parents=True, exist_ok=True)
+    name, version = "cldr-annotations-full", NPM_PACKAGES["cldr-annotations-full"]
+    tgz = root / f"{name}-{version}.tgz"
+    if not tgz.exists():
+        if not shutil.which("npm"):
+            raise RuntimeError(f"npm is needed to fetch {name} (or place {tgz.name} in {root})")
+        subprocess.run(["npm", "pack", "--silent", f"{name}@{version}", "--pack-destination", str(root)], check=True, capture_output=True)
+    src = Sources(root, npm={name: tgz}, versions={name: version})
+    path = Path(lexicon) if lexicon else shipped_dir() / LEXICON_FILE
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["keywords"] = extract_keywords(src)
+    _write_lexicon(path, doc)
+    return path
+
+
+# --------------------------------------------------------------------------------------
 # Main.
 # --------------------------------------------------------------------------------------
 
@@ -475,7 +526,8 @@ def extract(out_dir: str | Path | None = None, *, cache: str | Path | None = Non
         "untranslated": sorted(untranslated, key=lambda e: (e["lang"], e["concept"])),
         "units": units,
         "numbers": numbers,
+        "keywords": extract_keywords(src),
     }
     path = out / LEXICON_FILE
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    _write_lexicon(path, doc)
     return path

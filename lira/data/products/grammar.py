@@ -242,12 +242,14 @@ MODES = ("local", "english", "roman")
 
 def render_query(category: str, constraints: Mapping, lang: str, lex: Lexicon, rng: random.Random, *,
                  modes: Mapping[str, str] | None = None, numeral: str = "latn", roman: bool = False,
-                 use_alts: bool = True) -> str:
+                 use_alts: bool = True, noun: str | None = None, measure=None) -> str:
     """Render an intent as a shopper's query.
 
     ``modes`` maps slot names (N, C, M, G, L) to "local" (default), "english" or "roman".
     ``numeral``: "latn" (title digits, short unit), "native" (CLDR native digits where the
     language has them + the long unit word), "word" (Latin digits + long unit word).
+    ``noun`` replaces the category's noun (paraphrase queries: a CLDR keyword); ``measure``
+    replaces the measure's (value, unit) as written (paraphrase queries: another unit).
     """
     modes = dict(modes or {})
     if roman:
@@ -269,9 +271,12 @@ def render_query(category: str, constraints: Mapping, lang: str, lex: Lexicon, r
         return (text.lower() if lang in LATIN_LANGS else text), wd.sourced
 
     s = Slots(roman=roman)
-    s.N, src_n = word(f"category/{category}", "N")
-    if not src_n:
-        s.english.add("N")
+    if noun is not None:
+        s.N = noun
+    else:
+        s.N, src_n = word(f"category/{category}", "N")
+        if not src_n:
+            s.english.add("N")
     if "brand" in constraints:
         b = constraints["brand"]
         s.B = b.lower() if rng.random() < 0.6 else b
@@ -295,7 +300,7 @@ def render_query(category: str, constraints: Mapping, lang: str, lex: Lexicon, r
         if lang != "en":
             s.L, _ = word("label/size", "L") if rng.random() < 0.7 else ("size", False)
     if "measure" in constraints:
-        m = constraints["measure"]
+        m = constraints["measure"] if measure is None else measure
         if numeral == "native":
             s.Q = fmt_measure(m, lang, lex, style="long", native=lang in NATIVE_DIGIT_LANGS)
         elif numeral == "word":

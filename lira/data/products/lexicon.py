@@ -41,6 +41,8 @@ class Lexicon:
         self.doc = json.loads(self.path.read_text(encoding="utf-8"))
         self._entries = {(e["lang"], e["concept"]): e for e in self.doc["entries"]}
         self._untranslated = {(u["lang"], u["concept"]): u["reason"] for u in self.doc["untranslated"]}
+        kw = self.doc.get("keywords") or {"entries": []}
+        self._keywords = {(e["lang"], e["concept"]): e for e in kw["entries"]}
 
     def word(self, concept: str, lang: str) -> Word:
         if lang == "en":
@@ -52,6 +54,21 @@ class Lexicon:
 
     def entry(self, concept: str, lang: str) -> dict | None:
         return self._entries.get((lang, concept))
+
+    def keywords(self, concept: str, lang: str) -> list[str]:
+        """The CLDR keywords of the concept's emoji in ``lang`` (``keywords`` section; [] if none)."""
+        e = self._keywords.get((lang, concept))
+        return list(e["keywords"]) if e else []
+
+    def keyword_source(self, concept: str, lang: str) -> dict | None:
+        """Provenance of ``keywords(concept, lang)``: package, version, file, key (the emoji), field."""
+        e = self._keywords.get((lang, concept))
+        if e is None:
+            return None
+        src = dict(self.doc["keywords"]["source"])
+        src["file"] = src["file"].format(lang=lang)
+        src["key"] = e["key"]
+        return src
 
     def unit(self, sym: str, lang: str) -> dict:
         return self.doc["units"][lang][sym]

@@ -1,0 +1,526 @@
+"""The product-search benchmark report: every setting, every system, the issue's targets.
+
+``lira eval products-report --data DIR`` writes ``benchmark.md``, ``benchmark.json`` and
+``benchmark.png`` into ``reports/products/`` (``--out``). Rows, in each setting of
+``lira.eval.products.SETTINGS`` (test split; noise levels on the queries of the ``native`` and
+``lrl2en`` settings):
+
+* the lexical-overlap rules (token Jaccard; all query words in the title, with its coverage: the
+  share of queries whose exact product holds every query word), so a reader sees how much of a
+  setting word matching solves;
+* BM25, and for ``lrl2en`` BM25 over the query translated with the lexicon;
+* each dense model: the untrained student and every ``--model LABEL=PATH``, alone and fused with
+  BM25 (reciprocal-rank fusion; weighted score with the weight chosen on the **dev** split of the same
+  setting, clean queries, never on test);
+* the targets of the issue (product search as shoppers do it) with met / missed and by how much.
+
+``--intents N --corpus-size M`` evaluate a slice, as the suite does (``slice_rows``: N intents per
+split drawn with the seed among those with an exact product; the corpus holds their exact products,
+then their other judged products, then random others up to M), for a CPU budget; without them the
+whole split. Results of systems not scored in a run (``--skip-dense``) are kept from the folder's
+previous ``benchmark.json`` when it evaluated the very same data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from rich.console import Console
+
+from lira.eval.products import SETTING_DOC, SETTINGS, BM25Ranker, ProductSearchEvaluator, _load, choose_weight
+
+LRL = ("th", "vi", "id", "ms", "fil", "ur", "bn")
+NOISE_SETTINGS = ("native", "lrl2en")
+REPORT = "benchmark"
+LEXICAL = {"jaccard": "token Jaccard", "all_words": "all query words in the title", "bm25": "BM25",
+           "bm25_translated": "BM25, query translated with the lexicon"}
+
+
+@dataclass
+class ReportConfig:
+    data: str
+    out_dir: str = "reports/products"
+    student: str = "offline:multilingual-e5-small"
+    models: list[tuple[str, str]] = field(default_factory=list)
+    settings: list[str] = field(default_factory=lambda: list(SETTINGS))
+    noise_levels: list[float] = field(default_factory=lambda: [0.0, 0.1])
+    intents: int | None = None
+    corpus_size: int | None = None
+    seed: int = 13
+    skip_dense: bool = False
+    batch_size: int = 64
+
+    def scale(self) -> dict[str, Any]:
+        return {"intents": self.intents, "corpus_size": self.corpus_size, "seed": self.seed}
+
+
+def noise_tag(level: float) -> str:
+    return f"{level:g}"
+
+
+# --------------------------------------------------------------------------------------
+# Data: the test and dev rows, optionally a slice.
+# --------------------------------------------------------------------------------------
+
+
+def slice_rows(catalog: list[dict], queries: list[dict], qrels: list[dict], paraphrases: list[dict], *,
+               intents: int | None, corpus_size: int | None, seed: int) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    """A seeded slice (the suite's recipe): ``intents`` intents among those with an exact product, and a
+    corpus of their exact products, then their other judged products, then random others, up to
+    ``corpus_size``. ``None`` keeps everything."""
+    rng = random.Random(f"{seed}:products-report")
+    qids = sorted({r["query_id"] for r in qrels if r["label"] == "E"})
+    if intents is not None and intents < len(qids):
+        qids = sorted(rng.sample(qids, intents))
+    chosen = set(qids)
+    qrels = [r for r in qrels if r["query_id"] in chosen]
+    if corpus_size is not None and corpus_size < len(catalog):
+        exact = sorted({r["product_id"] for r in qrels if r["label"] == "E"})
+        other = sorted({r["product_id"] for r in qrels} - set(exact))
+        rest = sorted({r["product_id"] for r in catalog} - set(exact) - set(other))
+        keep = set(exact[:corpus_size])
+        for pool in (other, rest):
+            room = corpus_size - len(keep)
+            if room > 0:
+                keep |= set(rng.sample(pool, min(room, len(pool))))
+        catalog = [r for r in catalog if r["product_id"] in keep]
+        qrels = [r for r in qrels if r["product_id"] in keep]
+    return (catalog, [q for q in queries if q["query_id"] in chosen], qrels, [q for q in paraphrases if q["query_id"] in chosen])
+
+
+def load_rows(data: str | Path, split: str, cfg: ReportConfig) -> dict[str, list[dict]]:
+    catalog, queries, qrels = _load(Path(data), split)
+    _, paraphrases, _ = _load(Path(data), split, paraphrases=True)
+    catalog, queries, qrels, paraphrases = slice_rows(catalog, queries, qrels, paraphrases, intents=cfg.intents, corpus_size=cfg.corpus_size, seed=cfg.seed)
+    return {"catalog": catalog, "queries": queries, "qrels": qrels, "paraphrases": paraphrases}
+
+
+def data_fingerprint(rows: dict[str, dict[str, list[dict]]]) -> str:
+    h = hashlib.sha256()
+    for split in sorted(rows):
+        r = rows[split]
+        h.update(json.dumps([sorted(p["product_id"] for p in r["catalog"]),
+                             sorted((q["query_id"], q["lang"], q["text"]) for q in r["queries"] + r["paraphrases"]),
+                             sorted((x["query_id"], x["product_id"], x["label"]) for x in r["qrels"])], ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def make_evaluator(rows: dict[str, list[dict]], split: str, setting: str, level: float, batch_size: int) -> ProductSearchEvaluator:
+    queries = rows["paraphrases"] if setting == "paraphrase" else rows["queries"]
+    langs = None if setting in ("native", "paraphrase") else list(LRL)
+    return ProductSearchEvaluator(split=split, setting=setting, noise=level, catalog=rows["catalog"], queries=queries, qrels=rows["qrels"],
+                                  langs=langs, batch_size=batch_size)
+
+
+# --------------------------------------------------------------------------------------
+# Running.
+# --------------------------------------------------------------------------------------
+
+
+def _cells(cfg: ReportConfig) -> list[tuple[str, float]]:
+    out = [(s, 0.0) for s in cfg.settings]
+    out += [(s, lvl) for s in cfg.settings if s in NOISE_SETTINGS for lvl in cfg.noise_levels if lvl > 0]
+    return out
+
+
+def run_products_report(cfg: ReportConfig, *, console: Console | None = None) -> dict[str, Any]:
+    from lira.eval.base import CachingEncoder
+    from lira.eval.lexical import TranslatedBM25Ranker
+
+    console = console or Console()
+    started = time.time()
+    rows = {split: load_rows(cfg.data, split, cfg) for split in ("test", "dev")}
+    fingerprint = data_fingerprint(rows)
+    cells = _cells(cfg)
+    test_ev = {(s, lvl): make_evaluator(rows["test"], "test", s, lvl, cfg.batch_size) for s, lvl in cells}
+    dev_ev = {s: make_evaluator(rows["dev"], "dev", s, 0.0, cfg.batch_size) for s in cfg.settings}
+    results: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    labels: dict[str, str] = {}
+    weights: dict[str, dict[str, Any]] = {}
+    timings: dict[str, float] = {}
+    encoded: dict[str, int] = {}
+
+    def put(system: str, label: str, setting: str, level: float, metrics: dict[str, float]) -> None:
+        labels[system] = label
+        results.setdefault(system, {}).setdefault(setting, {})[noise_tag(level)] = metrics
+
+    dense_models = [] if cfg.skip_dense else [("student", "untrained student", cfg.student)] + [(f"model:{label}", label, path) for label, path in cfg.models]
+    t = time.time()
+    bm25_test: dict[tuple[str, float], dict[str, np.ndarray]] = {}  # kept (float32) for the hybrids
+    bm25_dev: dict[str, dict[str, np.ndarray]] = {}
+    for (setting, level), ev in test_ev.items():
+        console.print(f"lexical rows: {setting}, noise {level:g}")
+        put("jaccard", LEXICAL["jaccard"], setting, level, ev.evaluate_lexical("jaccard"))
+        put("all_words", LEXICAL["all_words"], setting, level, ev.evaluate_lexical("all_words"))
+        sparse = ev.ranker_scores(BM25Ranker())
+        put("bm25", LEXICAL["bm25"], setting, level, ev.score_matrices(sparse, positive_only=True))
+        if dense_models:
+            bm25_test[(setting, level)] = {lang: m.astype(np.float32) for lang, m in sparse.items()}
+        if setting == "lrl2en":
+            put("bm25_translated", LEXICAL["bm25_translated"], setting, level, ev.evaluate_ranker(TranslatedBM25Ranker()))
+    if dense_models:
+        for setting, ev in dev_ev.items():
+            bm25_dev[setting] = ev.ranker_scores(BM25Ranker())
+    timings["lexical_and_bm25_s"] = round(time.time() - t, 1)
+
+    for key, label, path in dense_models:
+        from lira.models.encoders import load_encoder
+
+        t = time.time()
+        console.print(f"{label}: {path}")
+        encoder = CachingEncoder(load_encoder(path))
+        weights[key] = {}
+        for setting in cfg.settings:
+            dev = dev_ev[setting]
+            dev_dense = dev.dense_scores(encoder)
+            best, curve = choose_weight(dev, dev_dense, bm25_dev[setting])
+            weights[key][setting] = {"weight": best, "dev_curve": {f"{w:g}": v for w, v in curve.items()}, "chosen_on": "dev"}
+            for lvl in [lvl for s, lvl in cells if s == setting]:
+                ev = test_ev[(setting, lvl)]
+                dense = ev.dense_scores(encoder)
+                lists = ev.top_lists(dense, bm25_test[(setting, lvl)])
+                put(f"{key}", f"{label} (dense)", setting, lvl, ev.score_matrices(dense))
+                put(f"{key}+rrf", f"hybrid RRF (BM25 + {label})", setting, lvl, ev.score_matrices(ev.hybrid_scores(None, None, "rrf", lists=lists)))
+                put(f"{key}+weighted", f"hybrid weighted (BM25 + {label}, weight on dev)", setting, lvl,
+                    ev.score_matrices(ev.hybrid_scores(None, None, "weighted", weight=best, lists=lists)))
+        timings[f"{key}_s"] = round(time.time() - t, 1)
+        encoded[key] = len(encoder.cache)
+
+    out = Path(cfg.out_dir)
+    previous = _previous(out, fingerprint)
+    for system, by_setting in previous.get("results", {}).items():
+        if system not in results:
+            results[system] = by_setting
+            labels[system] = previous["labels"][system]
+            if system in previous.get("weights", {}):
+                weights[system] = previous["weights"][system]
+    config = {**{k: v for k, v in asdict(cfg).items() if k not in ("out_dir", "skip_dense")}, "models": dict(cfg.models)}
+    if previous.get("config", {}).get("models"):
+        config["models"] = {**previous["config"]["models"], **config["models"]}
+    payload = {
+        "config": config,
+        "data_fingerprint": fingerprint,
+        "counts": {split: {"products": len(r["catalog"]), "intents": len({q["query_id"] for q in r["queries"]}),
+                           "queries": len(r["queries"]), "paraphrases": len(r["paraphrases"])} for split, r in rows.items()},
+        "settings": {s: SETTING_DOC[s] for s in cfg.settings},
+        "labels": labels,
+        "results": results,
+        "weights": weights,
+        "runtime_s": {**previous.get("runtime_s", {}), **timings, "this_run_total_s": round(time.time() - started, 1)},
+        "encoded_texts": {**previous.get("encoded_texts", {}), **encoded},
+    }
+    payload["machine"] = _machine()
+    payload["targets"] = targets(payload)
+    write_report(payload, out)
+    console.print((out / f"{REPORT}.md").read_text(encoding="utf-8"), markup=False, highlight=False)
+    return payload
+
+
+def _machine() -> str:
+    import os
+    import platform
+
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - not on every platform
+        load = float("nan")
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores, load average {load:.1f} at the end"
+
+
+def _previous(out: Path, fingerprint: str) -> dict[str, Any]:
+    path = out / f"{REPORT}.json"
+    if not path.exists():
+        return {}
+    prev = json.loads(path.read_text(encoding="utf-8"))
+    return prev if prev.get("data_fingerprint") == fingerprint else {}
+
+
+# --------------------------------------------------------------------------------------
+# Targets (issue: "Product search as shoppers do it").
+# --------------------------------------------------------------------------------------
+
+
+def _m(payload: dict, system: str, setting: str, key: str, level: float = 0.0) -> float | None:
+    return payload["results"].get(system, {}).get(setting, {}).get(noise_tag(level), {}).get(key)
+
+
+def _mean7(payload: dict, system: str, setting: str, level: float = 0.0) -> float | None:
+    vals = [_m(payload, system, setting, f"{lang}/ndcg@10", level) for lang in LRL]
+    vals = [v for v in vals if v is not None]
+    return statistics.fmean(vals) if vals else None
+
+
+def _target(name: str, system: str, value: float | None, threshold: float | None, note: str = "", higher: bool = True) -> dict[str, Any]:
+    if value is None or threshold is None:
+        return {"target": name, "system": system, "value": value, "threshold": threshold, "met": None, "margin": None, "note": note or "not measured"}
+    margin = value - threshold if higher else threshold - value
+    return {"target": name, "system": system, "value": value, "threshold": threshold, "met": margin >= 0, "margin": margin, "note": note}
+
+
+def targets(payload: dict) -> list[dict[str, Any]]:
+    """The issue's targets, each with the value, the threshold, met / missed and the margin."""
+    res = payload["results"]
+    trained = sorted(s for s in res if s.startswith("model:") and "+" not in s)
+    dense_bases = [s for s in ["student", *trained] if s in res]
+    out: list[dict[str, Any]] = []
+    noise = sorted({float(t) for r in res.values() for by in r.values() for t in by if float(t) > 0})
+    level = 0.1 if 0.1 in noise else (noise[0] if noise else None)
+    student_x = _mean7(payload, "student", "lrl2en")
+    for m in trained:
+        v = _mean7(payload, m, "lrl2en")
+        out.append(_target("cross-lingual (LRL query -> English titles): trained >= untrained student + 0.10 (mean nDCG@10, 7 languages)", m, v,
+                           None if student_x is None else student_x + 0.10))
+        out.append(_target("cross-lingual: trained >= 0.80 absolute", m, v, 0.80))
+        out.append(_target("cross-lingual: trained >= BM25 over the lexicon-translated query", m, v, _mean7(payload, "bm25_translated", "lrl2en")))
+    if not trained:
+        out.append(_target("cross-lingual (LRL query -> English titles): trained >= untrained student + 0.10, >= 0.80, >= translated BM25", "-", None, None,
+                           "no trained model in this report (pass one with --model LABEL=PATH)"))
+    no_dense = "no dense rows in this report (it ran with --skip-dense, or its dense run was on other data)"
+    langs = [lang for lang in (*LRL, "en") if _m(payload, "bm25", "native", f"{lang}/ndcg@10") is not None]
+    if not any(f"{base}+{method}" in res for base in dense_bases for method in ("rrf", "weighted")):
+        out.append(_target("native: hybrid >= BM25 in every language", "-", None, None, no_dense))
+    for base in dense_bases:
+        for method in ("rrf", "weighted"):
+            h = f"{base}+{method}"
+            if h not in res:
+                continue
+            diffs = {lang: _m(payload, h, "native", f"{lang}/ndcg@10") - _m(payload, "bm25", "native", f"{lang}/ndcg@10") for lang in langs}
+            worst = min(diffs, key=diffs.get)
+            out.append({"target": "native: hybrid >= BM25 in every language", "system": h, "value": diffs[worst], "threshold": 0.0,
+                        "met": diffs[worst] >= 0, "margin": diffs[worst],
+                        "note": f"worst language {worst}; languages below BM25: {', '.join(l for l, d in diffs.items() if d < 0) or 'none'}"})
+    if not trained:
+        out.append(_target("native: dense >= untrained student in every language", "-", None, None, "no trained model in this report (pass one with --model LABEL=PATH)"))
+    for m in trained:
+        diffs = {lang: _m(payload, m, "native", f"{lang}/ndcg@10") - _m(payload, "student", "native", f"{lang}/ndcg@10")
+                 for lang in langs if _m(payload, "student", "native", f"{lang}/ndcg@10") is not None}
+        if diffs:
+            worst = min(diffs, key=diffs.get)
+            out.append({"target": "native: dense >= untrained student in every language", "system": m, "value": diffs[worst], "threshold": 0.0,
+                        "met": diffs[worst] >= 0, "margin": diffs[worst], "note": f"worst language {worst}"})
+    bm25_p = _mean7(payload, "bm25", "paraphrase")
+    if not dense_bases:
+        out.append(_target("paraphrase: dense or hybrid >= BM25 + 0.10 (mean nDCG@10, 7 languages)", "-", None,
+                           None if bm25_p is None else bm25_p + 0.10, no_dense))
+    for base in dense_bases:
+        cands = {s: _mean7(payload, s, "paraphrase") for s in (base, f"{base}+rrf", f"{base}+weighted") if s in res}
+        cands = {s: v for s, v in cands.items() if v is not None}
+        if cands:
+            best = max(cands, key=cands.get)
+            out.append(_target("paraphrase: dense or hybrid >= BM25 + 0.10 (mean nDCG@10, 7 languages)", best, cands[best],
+                               None if bm25_p is None else bm25_p + 0.10, "best of the dense and hybrid rows"))
+    if level is None or not dense_bases:
+        out.append(_target("noise 0.1: keeps >= 85% of clean product nDCG@10 (native, mean of 7)", "-", None, 0.85,
+                           no_dense if level is not None else "no noise level in this report"))
+    else:
+        for m in ([*trained] or ["student"]):
+            clean, noisy = _mean7(payload, m, "native"), _mean7(payload, m, "native", level)
+            ratio = None if not clean or noisy is None else noisy / clean
+            out.append(_target(f"noise {level:g}: keeps >= 85% of clean product nDCG@10 (native, mean of 7)", m, ratio, 0.85,
+                               "bitext accuracy and the held-out noise kind: reports/suite" + ("" if m != "student" else "; the untrained student, for reference")))
+    student_en = _m(payload, "student", "native", "en/ndcg@10")
+    if not trained:
+        out.append(_target("English product search within 0.01 of the untrained student", "-", None,
+                           None if student_en is None else student_en - 0.01, "no trained model in this report (pass one with --model LABEL=PATH)"))
+    for m in trained:
+        v = _m(payload, m, "native", "en/ndcg@10")
+        out.append(_target("English product search within 0.01 of the untrained student", m, v, None if student_en is None else student_en - 0.01))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Writing.
+# --------------------------------------------------------------------------------------
+
+
+def _order(payload: dict) -> list[str]:
+    res = payload["results"]
+    fixed = ["jaccard", "all_words", "bm25", "bm25_translated"]
+    dense = ["student", *sorted(s for s in res if s.startswith("model:") and "+" not in s)]
+    out = [s for s in fixed if s in res]
+    for d in dense:
+        out += [s for s in (d, f"{d}+rrf", f"{d}+weighted") if s in res]
+    return out
+
+
+def _settings(payload: dict) -> list[str]:
+    """The settings in the order the run listed them (``benchmark.json`` stores its dicts sorted)."""
+    return [s for s in payload.get("config", {}).get("settings", payload["settings"]) if s in payload["settings"]]
+
+
+def _fmt(v: float | None) -> str:
+    return "–" if v is None else f"{v:.3f}"
+
+
+def _type_means(payload: dict, system: str, setting: str, langs: Sequence[str], metric: str = "ndcg@10") -> dict[str, float]:
+    by = payload["results"].get(system, {}).get(setting, {}).get("0", {})
+    types = sorted({k.split("/")[1] for k in by if k.count("/") == 2 and k.split("/")[0] in langs and k.endswith(f"/{metric}")})
+    out = {}
+    for t in types:
+        vals = [by[f"{lang}/{t}/{metric}"] for lang in langs if f"{lang}/{t}/{metric}" in by]
+        out[t] = statistics.fmean(vals)
+    return out
+
+
+def summary_table(payload: dict) -> str:
+    """Mean nDCG@10 over the 7 languages, per setting (clean queries) and per noise level, per system."""
+    settings = _settings(payload)
+    noisy = sorted({(s, t) for r in payload["results"].values() for s, by in r.items() for t in by if t != "0"},
+                   key=lambda st: (settings.index(st[0]) if st[0] in settings else len(settings), float(st[1])))
+    head = ["system", *settings, *(f"{s} @ noise {t}" for s, t in noisy)]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for system in _order(payload):
+        cells = [_mean7(payload, system, s) for s in settings] + [_mean7(payload, system, s, float(t)) for s, t in noisy]
+        lines.append(f"| {payload['labels'][system]} | " + " | ".join(_fmt(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def targets_table(payload: dict) -> str:
+    lines = ["| target | system | value | threshold | met | margin | note |", "|---|---|---:|---:|---|---:|---|"]
+    for t in payload["targets"]:
+        met = "–" if t["met"] is None else ("met" if t["met"] else "**missed**")
+        system = payload["labels"].get(t["system"], t["system"])
+        margin = "–" if t["margin"] is None else f"{t['margin']:+.3f}"
+        lines.append(f"| {t['target']} | {system} | {_fmt(t['value'])} | {_fmt(t['threshold'])} | {met} | {margin} | {t['note']} |")
+    return "\n".join(lines) + "\n"
+
+
+def setting_table(payload: dict, setting: str, level: str = "0") -> str:
+    langs = [*LRL] + (["en"] if any(f"en/ndcg@10" in payload["results"][s].get(setting, {}).get(level, {}) for s in payload["results"]) else [])
+    head = ["system", *langs, "mean (7)", "mean R@100", "mean MRR", "word-match coverage"]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for system in _order(payload):
+        by = payload["results"][system].get(setting, {}).get(level)
+        if by is None:
+            continue
+        cells = [by.get(f"{lang}/ndcg@10") for lang in langs]
+        mean = lambda key: statistics.fmean([by[f"{lang}/{key}"] for lang in LRL if f"{lang}/{key}" in by]) if any(f"{lang}/{key}" in by for lang in LRL) else None  # noqa: E731
+        cells += [mean("ndcg@10"), mean("recall@100"), mean("mrr@100"), mean("all_words_coverage")]
+        lines.append(f"| {payload['labels'][system]} | " + " | ".join(_fmt(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def type_table(payload: dict, setting: str) -> str:
+    systems = [s for s in _order(payload) if setting in payload["results"][s]]
+    types = sorted({t for s in systems for t in _type_means(payload, s, setting, LRL)})
+    if not types:
+        return ""
+    lines = ["| system | " + " | ".join(types) + " |", "|---|" + "---:|" * len(types)]
+    for s in systems:
+        m = _type_means(payload, s, setting, LRL)
+        lines.append(f"| {payload['labels'][s]} | " + " | ".join(_fmt(m.get(t)) for t in types) + " |")
+    if "all_words" in systems:
+        m = _type_means(payload, "all_words", setting, LRL, "all_words_coverage")
+        lines.append("| *word-match coverage* (share of queries whose exact product's title holds every query word) | "
+                     + " | ".join(_fmt(m.get(t)) for t in types) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown(payload: dict) -> str:
+    cfg = payload["config"]
+    counts = payload["counts"]
+    scale = "the whole test split" if cfg["intents"] is None and cfg["corpus_size"] is None else (
+        f"a slice: {cfg['intents']} intents per split, corpus of {cfg['corpus_size']} products (seed {cfg['seed']})")
+    rt = payload["runtime_s"]
+    parts = [
+        "# Product search: settings, lexical baselines, BM25, dense and hybrid",
+        "",
+        f"Data `{cfg['data']}`, {scale}: test {counts['test']['products']} products, {counts['test']['intents']} intents, "
+        f"{counts['test']['queries']} queries, {counts['test']['paraphrases']} paraphrases; dev (train catalogue) "
+        f"{counts['dev']['products']} products, {counts['dev']['intents']} intents. Student `{cfg['student']}`"
+        + (f"; models: {', '.join(f'{k} = `{v}`' for k, v in cfg['models'].items())}" if cfg["models"] else "; no trained model") + ".",
+        f"Written by `lira eval products-report` (seconds: {', '.join(f'{k} {v}' for k, v in rt.items())}"
+        + (f"; texts encoded per dense model: {', '.join(f'{k} {v}' for k, v in payload.get('encoded_texts', {}).items())}" if payload.get("encoded_texts") else "")
+        + f"; {payload.get('machine', 'machine not recorded')}).",
+        "",
+        "Settings:",
+        "",
+        *[f"* `{s}`: {payload['settings'][s]}" for s in _settings(payload)],
+        "",
+        "nDCG@10 is the mean over the 7 low-resource languages unless a column says otherwise. Hybrid rows fuse BM25's and the dense",
+        "model's top 100: RRF (k = 60), or min-max-normalised scores weighted by a weight chosen on the dev split of the same setting",
+        "(clean queries; the same weight is used under noise). Word-match coverage: share of queries whose exact product's title holds",
+        "every query word (the lexical rows' rule; what plain word matching can find at all).",
+        "",
+        "## Summary (mean nDCG@10, 7 languages)",
+        "",
+        summary_table(payload),
+        "## Targets",
+        "",
+        targets_table(payload),
+    ]
+    if payload["weights"]:
+        parts += ["## Hybrid weights chosen on dev (weight of the dense side; dev mean nDCG@10 at 0 / 0.5 / 1)", "",
+                  "| model | " + " | ".join(_settings(payload)) + " |", "|---|" + "---|" * len(payload["settings"])]
+        for key, by in payload["weights"].items():
+            cells = []
+            for s in _settings(payload):
+                w = by.get(s)
+                cells.append("–" if w is None else f"{w['weight']:g} ({w['dev_curve'].get('0', 0):.3f} / {w['dev_curve'].get('0.5', 0):.3f} / {w['dev_curve'].get('1', 0):.3f})")
+            parts.append(f"| {payload['labels'].get(key, key)} | " + " | ".join(cells) + " |")
+        parts.append("")
+    for setting in _settings(payload):
+        parts += [f"## `{setting}`: {payload['settings'][setting]}", "", "nDCG@10 per language:", "", setting_table(payload, setting)]
+        types = type_table(payload, setting)
+        if types:
+            parts += ["nDCG@10 per query type (mean over the languages that have it):", "", types]
+        for level in sorted({t for r in payload["results"].values() for t in r.get(setting, {}) if t != "0"}, key=float):
+            parts += [f"Queries at noise {level}:", "", setting_table(payload, setting, level)]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def plot(payload: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    systems = _order(payload)
+    settings = _settings(payload)
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [3, 1]})
+    ax = axes[0]
+    width = 0.8 / max(1, len(systems))
+    for i, s in enumerate(systems):
+        vals = [_mean7(payload, s, st) or 0.0 for st in settings]
+        ax.bar(np.arange(len(settings)) + i * width, vals, width, label=payload["labels"][s])
+    ax.set_xticks(np.arange(len(settings)) + 0.4 - width / 2)
+    ax.set_xticklabels(settings)
+    ax.set_ylabel("nDCG@10 (mean of 7 languages)")
+    ax.set_ylim(0, 1)
+    ax.set_title("Product search by setting (test split)")
+    ax.legend(fontsize=7, loc="upper right")
+    ax = axes[1]
+    for s in systems:
+        levels = sorted(float(t) for t in payload["results"][s].get("native", {}))
+        if len(levels) > 1:
+            ax.plot(levels, [_mean7(payload, s, "native", lvl) for lvl in levels], marker="o", label=payload["labels"][s])
+    ax.set_xlabel("query noise level (native setting)")
+    ax.set_ylim(0, 1)
+    ax.set_title("Under noise")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(payload: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{REPORT}.json").write_text(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / f"{REPORT}.md").write_text(markdown(payload), encoding="utf-8")
+    plot(payload, out / f"{REPORT}.png")
+
+
+def render_from_json(out: str | Path) -> Path:
+    """Redraw md and png from the folder's ``benchmark.json`` (targets recomputed)."""
+    out = Path(out)
+    payload = json.loads((out / f"{REPORT}.json").read_text(encoding="utf-8"))
+    payload["targets"] = targets(payload)
+    write_report(payload, out)
+    return out / f"{REPORT}.md"
