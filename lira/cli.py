@@ -282,6 +282,37 @@ def eval_tatoeba(
         console.print(f"wrote {out / 'tatoeba.json'}")
 
 
+@eval_app.command("noise")
+def eval_noise(
+    model: List[str] = typer.Option(..., "--model", help="LABEL=MODEL (a LiRA folder, a sentence-transformers folder or offline:<name>); repeat for several rows."),
+    level: float = typer.Option(0.1, min=0.0, max=1.0, help="Noise level of the low-resource side."),
+    held_out: str = typer.Option("swap", help="The noise kind held out of training (scored alone, and left out of the `seen` condition)."),
+    split: str = typer.Option("test", help="Split of the shipped Firefox corpus and of the other projects' catalogs."),
+    pairs_per_language: int = typer.Option(200, min=1, help="Seeded sample of pairs per language and source."),
+    out: Path = typer.Option(Path("reports/products"), help="Where noise.md and noise.json go."),
+) -> None:
+    """Bitext retrieval with the low-resource side clean, noised with every default kind, with the
+    kinds seen in training, and with the held-out kind alone (lira.eval.noise_robustness)."""
+    from lira.data.pairs import load_pairs
+    from lira.eval.dev import sample_per_language, shipped_ood_dev
+    from lira.eval.noise_robustness import score_noise_robustness, write_noise_report
+    from lira.models.encoders import load_encoder
+
+    from lira.languages import CORE_LANGUAGES
+
+    chosen = []
+    for source in (None, str(shipped_ood_dev())):
+        chosen += sample_per_language(load_pairs(source, split=split, languages=CORE_LANGUAGES, max_chars=None), pairs_per_language)
+    encoders = {}
+    for item in model:
+        label, sep, name = item.partition("=")
+        name, label = (name, label) if sep else (item, item)
+        encoders[label] = load_encoder(name)
+    results = score_noise_robustness(encoders, chosen, level=level, held_out=held_out)
+    path = write_noise_report(results, out, level=level, held_out=held_out, n_pairs=len(chosen), source=f"Firefox and other projects' catalogs, {split} split")
+    console.print(path.read_text(encoding="utf-8"), markup=False, highlight=False)
+
+
 @eval_app.command("generalization")
 def eval_generalization(
     config: Optional[Path] = typer.Option(None, help="Study YAML (systems, budgets, the base `lira:` config); default: the built-in study, as configs/generalization.yaml."),

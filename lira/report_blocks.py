@@ -208,6 +208,26 @@ def suite_ablations(root: Path) -> str:
     return _section(md, heading)
 
 
+def products_headline(root: Path) -> str:
+    """The README's product-search summary: BM25 (plain and lexicon-translated), the untrained student,
+    the default recipe and the retrieval-trained model, dense and weighted hybrid, from
+    ``reports/products/benchmark.json``."""
+    from lira.eval.products_report import summary_table
+
+    payload = json.loads((root / "reports" / "products" / "benchmark.json").read_text(encoding="utf-8"))
+    keep = {"jaccard", "bm25", "bm25_translated", "student", "student+weighted"}
+    keep |= {k for k, label in payload["labels"].items() if k.startswith("model:") and ("retrieval" in label or "demo" in label) and not k.endswith("+rrf")}
+    return summary_table(payload, sorted(keep))
+
+
+def products_noise(root: Path) -> str:
+    """Bitext under noise with a held-out kind (``reports/products/noise.json``, written by ``lira eval noise``)."""
+    from lira.eval.noise_robustness import noise_markdown
+
+    payload = json.loads((root / "reports" / "products" / "noise.json").read_text(encoding="utf-8"))
+    return noise_markdown(payload["results"], **payload["meta"])
+
+
 BLOCKS: dict[str, Callable[[Path], str]] = {
     "headline": headline,
     "demo": demo_table,
@@ -217,6 +237,8 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
     "products": products_table,
     "products-diagnosis": products_diagnosis,
     "products-benchmark": products_benchmark,
+    "products-noise": products_noise,
+    "products-headline": products_headline,
     "lasr": lasr_table,
     "lasr-consistency": lasr_consistency,
     "suite-recipe": suite_recipe,

@@ -62,6 +62,11 @@ class ReportConfig:
         return {"intents": self.intents, "corpus_size": self.corpus_size, "seed": self.seed}
 
 
+def _is_hybrid(system: str) -> bool:
+    """A fused row's key is its dense model's key plus ``+rrf`` or ``+weighted`` (a model's label may hold "+")."""
+    return system.endswith(("+rrf", "+weighted"))
+
+
 def noise_tag(level: float) -> str:
     return f"{level:g}"
 
@@ -268,7 +273,7 @@ def _target(name: str, system: str, value: float | None, threshold: float | None
 def targets(payload: dict) -> list[dict[str, Any]]:
     """The issue's targets, each with the value, the threshold, met / missed and the margin."""
     res = payload["results"]
-    trained = sorted(s for s in res if s.startswith("model:") and "+" not in s)
+    trained = sorted(s for s in res if s.startswith("model:") and not _is_hybrid(s))
     dense_bases = [s for s in ["student", *trained] if s in res]
     out: list[dict[str, Any]] = []
     noise = sorted({float(t) for r in res.values() for by in r.values() for t in by if float(t) > 0})
@@ -325,7 +330,7 @@ def targets(payload: dict) -> list[dict[str, Any]]:
             clean, noisy = _mean7(payload, m, "native"), _mean7(payload, m, "native", level)
             ratio = None if not clean or noisy is None else noisy / clean
             out.append(_target(f"noise {level:g}: keeps >= 85% of clean product nDCG@10 (native, mean of 7)", m, ratio, 0.85,
-                               "bitext accuracy and the held-out noise kind: reports/suite" + ("" if m != "student" else "; the untrained student, for reference")))
+                               "bitext accuracy and the held-out noise kind: reports/products/noise.md" + ("" if m != "student" else "; the untrained student, for reference")))
     student_en = _m(payload, "student", "native", "en/ndcg@10")
     if not trained:
         out.append(_target("English product search within 0.01 of the untrained student", "-", None,
@@ -344,7 +349,7 @@ def targets(payload: dict) -> list[dict[str, Any]]:
 def _order(payload: dict) -> list[str]:
     res = payload["results"]
     fixed = ["jaccard", "all_words", "bm25", "bm25_translated"]
-    dense = ["student", *sorted(s for s in res if s.startswith("model:") and "+" not in s)]
+    dense = ["student", *sorted(s for s in res if s.startswith("model:") and not _is_hybrid(s))]
     out = [s for s in fixed if s in res]
     for d in dense:
         out += [s for s in (d, f"{d}+rrf", f"{d}+weighted") if s in res]
@@ -370,14 +375,17 @@ def _type_means(payload: dict, system: str, setting: str, langs: Sequence[str], 
     return out
 
 
-def summary_table(payload: dict) -> str:
-    """Mean nDCG@10 over the 7 languages, per setting (clean queries) and per noise level, per system."""
+def summary_table(payload: dict, systems: Sequence[str] | None = None) -> str:
+    """Mean nDCG@10 over the 7 languages, per setting (clean queries) and per noise level, per system
+    (``systems``: only those keys, in the report's order)."""
     settings = _settings(payload)
     noisy = sorted({(s, t) for r in payload["results"].values() for s, by in r.items() for t in by if t != "0"},
                    key=lambda st: (settings.index(st[0]) if st[0] in settings else len(settings), float(st[1])))
     head = ["system", *settings, *(f"{s} @ noise {t}" for s, t in noisy)]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for system in _order(payload):
+        if systems is not None and system not in systems:
+            continue
         cells = [_mean7(payload, system, s) for s in settings] + [_mean7(payload, system, s, float(t)) for s, t in noisy]
         lines.append(f"| {payload['labels'][system]} | " + " | ".join(_fmt(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
