@@ -258,15 +258,20 @@ class ProductSearchEvaluator(Evaluator):
     def _score(self, rankings: Mapping[str, list[list[str]]]) -> dict[str, float]:
         metrics: dict[str, float] = {}
         per_lang: dict[str, dict[str, float]] = {}
+        # Per-query nDCG@10 of the last call, {lang: array in query order}: what a paired bootstrap resamples.
+        self.last_ndcg: dict[str, np.ndarray] = {}
         for lang in self.langs:
             qs = self._lang_queries(lang)
             buckets: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+            per_query = []
             for q, ranked in zip(qs, rankings[lang]):
                 qid = q["query_id"]
                 judged, exact = self.judged.get(qid, {}), self.exact.get(qid, set())
                 m = (ndcg_at_k(ranked, judged, 10), recall_at_k(ranked, exact, self.k), mrr_at_k(ranked, exact, self.k))
                 buckets["all"].append(m)
                 buckets[q.get("type", "all")].append(m)
+                per_query.append(m[0])
+            self.last_ndcg[lang] = np.array(per_query, dtype=np.float64)
             for bucket, vals in sorted(buckets.items()):
                 arr = np.asarray(vals, dtype=np.float64)
                 prefix = lang if bucket == "all" else f"{lang}/{bucket}"
