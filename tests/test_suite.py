@@ -219,7 +219,7 @@ def test_tiny_suite_runs_end_to_end_resumes_and_writes_the_report(tmp_path, tiny
     assert summary["arca"]["sts/0/mean/cross/spearman"] != summary["kd_mse"]["sts/0/mean/cross/spearman"]
     trained = [key for key in first["timings"] if key.startswith("train/")]
     assert len(trained) == 3 * len(suite.seeds), trained  # KD-MSE, contrastive only, Arca: the rest reuse them
-    assert first["timings"]["prefix_cache_fill_s"] > 0
+    assert first["timings"]["prefix_cache_fill_s"] > 0 and len(first["shared_encoders"]) == 3
     # The word-overlap baseline: the similarity task only, with no seeds.
     assert "sts/0/mean/mono/hard/spearman" in summary["lexical"] and not any(k.startswith("bitext/") for k in summary["lexical"])
     # Verdicts: Arca + LaSR against each peer on every peer metric, and every system against word overlap.

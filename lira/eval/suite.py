@@ -287,7 +287,7 @@ class SuiteData:
             for name, value in self.sts[level].evaluate_pairs(jaccard).items():
                 metrics[f"sts/{tag}/{name}"] = value
             for (lang, setting), scores in self.sts[level].last_scores.items():
-                items[f"sts/{tag}/{lang}/{setting}"] = [round(float(v), 6) for v in scores]
+                items[f"sts/{tag}/{lang}/{setting}"] = [float(v) for v in scores]
         return metrics, items
 
 
@@ -448,12 +448,12 @@ def score_encoder(encoder: Any, data: SuiteData) -> EncodedRun:
         for name, value in products.items():
             metrics[f"products/{tag}/{name}"] = value
         for lang, ndcg in data.products[level].last_ndcg.items():
-            items[f"products/{tag}/{lang}"] = [round(float(v), 6) for v in ndcg]
+            items[f"products/{tag}/{lang}"] = [float(v) for v in ndcg]
         metrics[f"products/{tag}/lrl/ndcg@10"] = float(np.mean([products[f"{lang}/ndcg@10"] for lang in data.languages]))
         for name, value in data.sts[level](encoder).items():
             metrics[f"sts/{tag}/{name}"] = value
         for (lang, setting), scores in data.sts[level].last_scores.items():
-            items[f"sts/{tag}/{lang}/{setting}"] = [round(float(v), 6) for v in scores]
+            items[f"sts/{tag}/{lang}/{setting}"] = [float(v) for v in scores]
     train = embed_examples(encoder, data.reasoning_train, show_progress_bar=False)
     test = embed_examples(encoder, data.reasoning_test, show_progress_bar=False)
     noised_u: dict[float, np.ndarray] = {}
@@ -679,7 +679,7 @@ def run_suite(suite: SuiteConfig, *, console: Console | None = None, progress: b
         "baselines": {LEXICAL: lexical},
         "bootstrap": bootstrap_facts(suite, data),
         "comparisons": comparisons,
-        "shared_encoders": {name_of(key).rsplit("-seed", 1)[0]: sorted({s.name for s, _ in members}) for key, members in jobs.items() if key[1] == suite.seeds[0]},
+        "shared_encoders": shared_encoders(suite, specs),
         "seconds": time.perf_counter() - start,
         "timings": timings,
     }
@@ -690,6 +690,15 @@ def run_suite(suite: SuiteConfig, *, console: Console | None = None, progress: b
     render_report(out)
     console.print(f"wrote {out / 'results.md'}, {out / 'results.html'} and plots in {(time.perf_counter() - start) / 60:.1f} min")
     return SuiteResult(out, payload)
+
+
+def shared_encoders(suite: SuiteConfig, specs: Sequence[SystemSpec]) -> list[list[str]]:
+    """The trained systems grouped by the encoder they share (one group per trained encoder)."""
+    groups: dict[str, list[str]] = {}
+    for spec in specs:
+        if spec.kind == "trained":
+            groups.setdefault(run_identity(suite, spec), []).append(spec.name)
+    return list(groups.values())
 
 
 # ------------------------------------------------------------------------------------------
@@ -728,7 +737,11 @@ def bootstrap_sets(data: SuiteData, metric: str, outputs: Sequence[dict[str, lis
         sets, grades = {}, {}
         for lang in lrl:
             group = (lang, setting)
+            if group not in data.sts[level].groups:
+                continue
             mask = data.sts[level].hard_mask(group) if hard else None
+            if mask is not None and not mask.any():
+                continue  # no hard pair in this language: not in the reported mean either
             sets[lang] = stack(f"sts/{first}/{lang}/{setting}", mask)
             grades[lang] = data.sts[level].grades(group)[mask] if hard else data.sts[level].grades(group)
         return sets, spearman_statistic(grades)
@@ -741,13 +754,16 @@ def bootstrap_sets(data: SuiteData, metric: str, outputs: Sequence[dict[str, lis
     raise ValueError(f"no bootstrap for metric {metric!r}")
 
 
-def compare(data: SuiteData, metric: str, ours: Sequence[dict[str, list[float]]], theirs: Sequence[dict[str, list[float]]], *, samples: int, seed: int = 0) -> dict[str, Any]:
+def compare(data: SuiteData, metric: str, ours: Sequence[dict[str, list[float]]], theirs: Sequence[dict[str, list[float]]], *, samples: int, seed: int = 0) -> dict[str, Any] | None:
     """Paired bootstrap of ``ours`` against ``theirs`` on ``metric``: delta (ours minus theirs),
-    95% interval, two-sided p and the verdict (better / worse at p < 0.05, else within noise)."""
+    95% interval, two-sided p and the verdict (better / worse at p < 0.05, else within noise);
+    None when no language has items for it (a hard subset left empty)."""
     from lira.eval.significance import paired_bootstrap_sets
 
     a, statistic = bootstrap_sets(data, metric, theirs)
     b, _ = bootstrap_sets(data, metric, ours)
+    if not a:
+        return None
     result = paired_bootstrap_sets(a, b, statistic, samples=samples, seed=seed)
     return {"delta": result.delta, "low": result.low, "high": result.high, "p": result.p_value, "verdict": result.verdict()}
 
@@ -773,9 +789,9 @@ def compare_systems(suite: SuiteConfig, data: SuiteData, items: dict[str, list[d
     for ours, theirs, keys in pairs:
         out[f"{ours}|{theirs}"] = {}
         for key in keys:
-            if "/hard/" in key and not data.counts.get("sts_hard_pairs"):
-                continue
-            out[f"{ours}|{theirs}"][key] = compare(data, key, items[ours], items[theirs], samples=suite.bootstrap_samples)
+            result = compare(data, key, items[ours], items[theirs], samples=suite.bootstrap_samples)
+            if result is not None:
+                out[f"{ours}|{theirs}"][key] = result
     return out
 
 

@@ -302,6 +302,8 @@ def intro_lines(r: Report) -> list[str]:
         "(the same pairs for every seed and system; the seed sets order and initialisation).",
         "",
         "Data: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in p["data"].items()) + ".",
+        *(["", "Trained encoders (one per seed per group; the systems of a group differ in the reasoning head only): "
+           + "; ".join(" = ".join(group) for group in p["shared_encoders"]) + "."] if p.get("shared_encoders") else []),
         "",
         "Systems:",
         "",
