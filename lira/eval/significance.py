@@ -133,9 +133,13 @@ def spearman_statistic(grades: Mapping[str, Sequence[float]]) -> Statistic:
 
     table = {key: np.asarray(g, dtype=np.float64) for key, g in grades.items()}
 
+    last: list = [None, None, None]  # (key, items, their grades' ranks): both systems and every seed share one draw
+
     def statistic(key: str, outputs: np.ndarray, items: np.ndarray) -> np.ndarray:
         x = rankdata(outputs, axis=1)
-        y = rankdata(table[key][items], axis=1)
+        if last[0] != key or last[1] is not items:
+            last[:] = [key, items, rankdata(table[key][items], axis=1)]
+        y = last[2].copy()
         x -= x.mean(axis=1, keepdims=True)
         y -= y.mean(axis=1, keepdims=True)
         denominator = np.sqrt((x * x).sum(axis=1) * (y * y).sum(axis=1))

@@ -297,7 +297,9 @@ def intro_lines(r: Report) -> list[str]:
         "romanisation for non-Latin scripts, code-mixing from the product lexicon), on the low-resource side only. "
         "Reasoning: " + ", ".join(setting_label(t) for t in r.settings) + ".",
         "",
-        f"Trained systems: student `{base['model']['student']}`, teacher `{base['model']['teacher']}`, top {base['model']['trainable_top_layers']} layers trained, "
+        f"Trained systems: student `{base['model']['student']}`, "
+        + ("self anchor (the untrained student's own English; `model.teacher: self`)" if base["model"]["teacher"] == "self" else f"teacher `{base['model']['teacher']}`")
+        + f", top {base['model']['trainable_top_layers']} layers trained, "
         f"{base['train']['max_steps']} steps of {base['train']['batch_size']} pairs from {base['data']['max_train_pairs_per_language']} shipped Firefox pairs per language "
         "(the same pairs for every seed and system; the seed sets order and initialisation).",
         "",
