@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,7 +157,7 @@ def test_suite_arca_is_the_generalization_studys_all_terms_recipe_and_encoders_a
     from lira.config import LiraConfig
     from lira.eval.generalization import ARCA_ALL_TERMS
 
-    suite = SuiteConfig.from_yaml("configs/suite.yaml")
+    suite = SuiteConfig.from_yaml(Path(__file__).resolve().parents[1] / "configs" / "suite.yaml")
     assert suite.systems == ["teacher", "student", "kd_mse", "kd_mse_lasr", "peer_contrastive", "arca", "arca_lasr", "lira_default",
                              "minus_consistency", "minus_language_embedding"]
     base = suite.lira.to_dict()
