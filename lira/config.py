@@ -363,7 +363,7 @@ class LasrConfig:
     schedule: str = "joint"
     """joint: LaSR's terms join Arca's from step 0; staged: Arca first, then the head on the trained encoder."""
     few_shot_k: int = 0
-    """Labelled examples per low-resource language (0 = zero-shot: English labels only)."""
+    """Labelled examples per low-resource language (0 = translate-train: English labels only; the low-resource rows, translations of the English ones, stay unlabelled and feed the consistency terms)."""
     head_learning_rate: float = 1e-3
     data: str | None = None
     """A folder built by ``lira data products build``; None = build the default one into the cache."""

@@ -181,7 +181,10 @@ def suite_recipe(root: Path) -> str:
     """The recipe the committed evaluation study trained with (``results.json``: suite → lira)."""
     lira = _load(root, "suite")["suite"]["lira"]
     t = lira["train"]
+    a = lira["arca"]
     return (f"The committed report trained with {_recipe(lira['model'])}, "
+            f"Arca's weights anchor {a['anchor_weight']:g}, English anchor {a['anchor_english_weight']:g}, contrastive {a['contrastive_weight']:g}, "
+            f"geometry {a['geometry_weight']:g} ({a['geometry_mode']}), "
             f"`model.trainable_top_layers: {lira['model']['trainable_top_layers']}`, {t['max_steps']} steps of {t['batch_size']} pairs, "
             f"{lira['data']['max_train_pairs_per_language']} training pairs per language.\n")
 
@@ -191,9 +194,28 @@ def suite_clean(root: Path) -> str:
     return _section(root / "reports" / "suite" / "results.md", "Clean inputs: every system on every task")
 
 
+_OLD_PEER_HEADING = "Arca + LaSR against the knowledge-distillation peer (KD-MSE), every task and noise level"
+"""The peer table's heading in reports written before the suite compared several peers by bootstrap."""
+
+
 def suite_peer(root: Path) -> str:
-    """Arca + LaSR against the KD-MSE peer, every task and noise level (``reports/suite/results.md``)."""
-    return _section(root / "reports" / "suite" / "results.md", "Arca + LaSR against the knowledge-distillation peer (KD-MSE), every task and noise level")
+    """Arca + LaSR against the peers, every task and noise level (``reports/suite/results.md``;
+    a report from before the peers and the bootstrap has the KD-MSE table under its old heading)."""
+    from lira.eval.suite_report import PEER_HEADING
+
+    md = root / "reports" / "suite" / "results.md"
+    return _section(md, PEER_HEADING if f"### {PEER_HEADING}\n" in md.read_text(encoding="utf-8") else _OLD_PEER_HEADING)
+
+
+def suite_sts(root: Path) -> str:
+    """Similarity on the whole set and the hard subset against the word-overlap baseline
+    (``reports/suite/results.md``); a report from before that table says so."""
+    from lira.eval.suite_report import STS_HEADING
+
+    md = root / "reports" / "suite" / "results.md"
+    if f"### {STS_HEADING}\n" not in md.read_text(encoding="utf-8"):
+        return "The committed report predates the word-overlap baseline and the hard subset: rerun the study (`lira eval suite --config configs/suite.yaml`) and `lira report readme`.\n"
+    return _section(md, STS_HEADING)
 
 
 def suite_noise_bitext(root: Path) -> str:
@@ -244,6 +266,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
     "suite-recipe": suite_recipe,
     "suite-clean": suite_clean,
     "suite-peer": suite_peer,
+    "suite-sts": suite_sts,
     "suite-noise-bitext": suite_noise_bitext,
     "suite-ablations": suite_ablations,
 }

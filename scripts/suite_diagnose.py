@@ -26,7 +26,7 @@ from lira.models.loading import load_sentence_transformer
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="configs/suite.yaml", help="the suite whose trained models to read")
-    parser.add_argument("--runs", nargs="+", default=["kd_mse", "arca", "minus_contrastive", "minus_geometry", "minus_multi_agent"])
+    parser.add_argument("--runs", nargs="+", default=["kd_mse", "peer_contrastive", "arca"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lang", default="th")
     parser.add_argument("--n", type=int, default=150)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +16,7 @@ from lira.arca.model import ArcaEncoder
 from lira.config import ConfigError, ModelConfig
 from lira.data.sts import grade, graded_pairs
 from lira.eval.sts import SemanticSimilarityEvaluator
-from lira.eval.suite import SuiteConfig, build_suite_data, run_suite
-from lira.eval.suite_report import significance
+from lira.eval.suite import SYSTEMS, SuiteConfig, build_suite_data, run_identity, run_suite
 from lira.models.prefix_cache import FrozenPrefixCache
 
 TEXTS = ["The download failed.", "การดาวน์โหลดล้มเหลว", "Mở cửa sổ mới.", "Tutup semua tab.", "Search the web."]
@@ -138,12 +138,6 @@ def test_sts_evaluator_is_spearman_of_cosine_and_grade_per_language_and_setting(
     assert metrics["mean/cross/spearman"] == metrics["th/cross/spearman"]  # English is not in the mean
 
 
-def test_significance_needs_a_difference_beyond_twice_the_standard_error():
-    assert significance((0.80, 0.01), (0.70, 0.01), 3) == "Arca + LaSR better"
-    assert significance((0.70, 0.01), (0.80, 0.01), 3) == "peer better"
-    assert significance((0.71, 0.05), (0.70, 0.05), 3) == "within noise"
-
-
 def test_suite_config_errors_name_the_field(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("systems: [teacher, magic]\n")
@@ -159,15 +153,40 @@ def test_suite_config_errors_name_the_field(tmp_path):
     assert suite.fingerprint() != SuiteConfig().fingerprint()
 
 
+def test_suite_arca_is_the_generalization_studys_all_terms_recipe_and_encoders_are_shared():
+    from lira.config import LiraConfig
+    from lira.eval.generalization import ARCA_ALL_TERMS
+
+    suite = SuiteConfig.from_yaml(Path(__file__).resolve().parents[1] / "configs" / "suite.yaml")
+    assert suite.systems == ["teacher", "student", "kd_mse", "kd_mse_lasr", "peer_contrastive", "arca", "arca_lasr", "lira_default",
+                             "minus_consistency", "minus_language_embedding"]
+    base = suite.lira.to_dict()
+    for key, value in ARCA_ALL_TERMS.items():
+        section, name = key.split(".")
+        assert base[section][name] == value, key
+    assert suite.lira.model.agents == LiraConfig().model.agents
+    identity = {name: run_identity(suite, SYSTEMS[name]) for name in suite.systems if SYSTEMS[name].kind == "trained"}
+    assert identity["kd_mse"] == identity["kd_mse_lasr"] != identity["arca"]
+    assert identity["arca"] == identity["arca_lasr"] == identity["minus_consistency"] == identity["minus_language_embedding"]  # one agent: no gate
+    assert identity["peer_contrastive"] != identity["arca"]
+    assert len(set(identity.values())) == 3  # three trained encoders per seed
+    assert SYSTEMS["kd_mse_lasr"].head_consistency and SYSTEMS["arca_lasr"].head_consistency and not SYSTEMS["kd_mse"].head_consistency
+    default = LiraConfig()
+    lira_default = suite.lira.override(dict(SYSTEMS["lira_default"].overrides))
+    assert lira_default.arca == default.arca and lira_default.model.agents == default.model.agents
+
+
 def _tiny_suite(tmp_path, tiny_models, **kw) -> SuiteConfig:
+    kw.setdefault("systems", ["teacher", "student", "kd_mse", "kd_mse_lasr", "peer_contrastive", "arca", "arca_lasr", "lira_default",
+                              "minus_consistency", "minus_language_embedding"])
     suite = SuiteConfig(
-        out_dir=str(tmp_path / "report"), work_dir=str(tmp_path / "work"),
-        systems=["teacher", "student", "kd_mse", "arca_lasr", "minus_consistency", "minus_multi_agent"], seeds=[0, 1],
+        out_dir=str(tmp_path / "report"), work_dir=str(tmp_path / "work"), seeds=[0, 1],
         noise_levels=[0.0, 0.3], few_shot_ks=[0, 4], bitext_pairs_per_language=6, product_intents=3, product_corpus_size=40,
-        sts_anchors=3, reasoning_train_intents=4, reasoning_test_intents=3, head_steps=5, **kw,
+        sts_anchors=3, reasoning_train_intents=4, reasoning_test_intents=3, head_steps=5, bootstrap_samples=100,
+        english_teacher=tiny_models["teacher"], **kw,
     )
     suite.lira.data.languages = ["th", "vi"]
-    suite.lira.model.teacher, suite.lira.model.student = tiny_models["teacher"], tiny_models["student"]
+    suite.lira.model.student = tiny_models["student"]
     suite.lira.model.trainable_top_layers = 1
     suite.lira.model.char_ngram_buckets = 512
     suite.lira.train.max_steps, suite.lira.train.batch_size = 2, 4
@@ -187,25 +206,48 @@ def test_tiny_suite_runs_end_to_end_resumes_and_writes_the_report(tmp_path, tiny
     suite = _tiny_suite(tmp_path, tiny_models)
     first = run_suite(suite, progress=False).payload
     summary = first["summary"]
-    assert set(summary) == set(suite.systems)
+    assert set(summary) == set(suite.systems) | {"lexical"}
     for system in suite.systems:
-        for key, low in (("bitext/0.3/mean/x2en/acc@1", 0.0), ("products/0/lrl/ndcg@10", 0.0), ("sts/0/mean/cross/spearman", -1.0), ("reasoning/k4/0.3/mean/macro_f1", 0.0)):
+        for key, low in (("bitext/0.3/mean/x2en/acc@1", 0.0), ("products/0/lrl/ndcg@10", 0.0), ("sts/0/mean/cross/spearman", -1.0),
+                         ("sts/0/mean/mono/hard/spearman", -1.0), ("reasoning/k4/0.3/mean/macro_f1", 0.0), ("reasoning/zs/0/mean/macro_f1", 0.0)):
             mean, std, n = summary[system][key]
             values = [first["runs"][system][str(seed)][key] for seed in suite.seeds]
             assert low <= min(values) and max(values) <= 1.0, (system, key, values)  # the metric's range; NaN fails too
             assert n == 2 and mean == pytest.approx(np.mean(values)) and std == pytest.approx(np.std(values, ddof=1))
     assert summary["teacher"]["bitext/0/mean/x2en/acc@1"][1] == 0.0  # untrained: no seed variance
-    assert summary["minus_consistency"]["sts/0/mean/cross/spearman"] == summary["arca_lasr"]["sts/0/mean/cross/spearman"]  # one shared encoder
-    assert any(key.startswith("train/kd_mse-seed1") for key in first["timings"]) and first["timings"]["prefix_cache_fill_s"] > 0
+    for a, b in (("minus_consistency", "arca_lasr"), ("minus_language_embedding", "arca"), ("kd_mse_lasr", "kd_mse"), ("lira_default", "peer_contrastive")):
+        assert summary[a]["sts/0/mean/cross/spearman"] == summary[b]["sts/0/mean/cross/spearman"], (a, b)  # one shared encoder
+    results = next((tmp_path / "work" / "results").iterdir())
+    cosines = {name: json.loads((results / f"{name}-seed0.items.json").read_text(encoding="utf-8"))["sts/0/th/cross"] for name in ("arca", "kd_mse", "kd_mse_lasr", "arca_lasr")}
+    assert cosines["kd_mse_lasr"] == cosines["kd_mse"] and cosines["arca_lasr"] == cosines["arca"] != cosines["kd_mse"]  # shared, and trained apart
+    trained = [key for key in first["timings"] if key.startswith("train/")]
+    assert len(trained) == 3 * len(suite.seeds), trained  # KD-MSE, contrastive only, Arca: the rest reuse them
+    assert first["timings"]["prefix_cache_fill_s"] > 0 and len(first["shared_encoders"]) == 3
+    # The word-overlap baseline: the similarity task only, with no seeds.
+    assert "sts/0/mean/mono/hard/spearman" in summary["lexical"] and not any(k.startswith("bitext/") for k in summary["lexical"])
+    # Verdicts: Arca + LaSR against each peer on every peer metric, and every system against word overlap.
+    comparisons = first["comparisons"]
+    assert {"arca_lasr|kd_mse", "arca_lasr|kd_mse_lasr", "arca_lasr|peer_contrastive", "arca_lasr|lira_default", "student|lexical"} <= set(comparisons)
+    peer = comparisons["arca_lasr|kd_mse"]
+    assert {"reasoning/zs/0.3/mean/macro_f1", "reasoning/k0/0/mean/macro_f1", "sts/0.3/mean/mono/hard/spearman"} <= set(peer)
+    for key, result in peer.items():
+        observed = summary["arca_lasr"][key][0] - summary["kd_mse"][key][0]
+        assert result["delta"] == pytest.approx(observed, abs=1e-9), key  # the bootstrap tests the reported statistic
+        assert result["verdict"] == ("within noise" if result["p"] >= 0.05 else "better" if result["delta"] > 0 else "worse")
+    assert first["bootstrap"]["samples"] == 100 and first["bootstrap"]["items_per_language"]["reasoning"]["th"] > 0
     out = tmp_path / "report"
     for name in ("results.md", "results.html", "results.json", "noise.png", "languages.png", "fewshot.png", "ablations.png"):
         assert (out / name).stat().st_size > 0
     md = (out / "results.md").read_text(encoding="utf-8")
-    assert "KD-MSE peer" in md and "Ablations" in md
-    tally = re.search(r"Out of (\d+) comparisons: Arca \+ LaSR better: (\d+), peer better: (\d+), within noise: (\d+)\.", md)
-    assert tally and int(tally[1]) > 0 and sum(map(int, tally.groups()[1:])) == int(tally[1])
+    assert "### Arca + LaSR against the peers, every task and noise level" in md and "KD-MSE + LaSR head" in md
+    assert "word overlap (Jaccard, no model)" in md and "hard subset" in md
+    assert "zero-shot" in md and "translate-train (k=0)" in md and "k=0 " not in md.replace("translate-train (k=0)", "")
+    assert "paired bootstrap over test items and seeds" in md and "100 resamples" in md
+    tally = re.search(r"Out of (\d+) comparisons per peer, Arca \+ LaSR is: vs KD-MSE peer: better (\d+), worse (\d+), within noise (\d+)", md)
+    assert tally and sum(map(int, tally.groups()[1:])) == int(tally[1])
     assert "<table>" in (out / "results.html").read_text(encoding="utf-8")
 
     again = run_suite(suite, progress=False).payload  # everything stored: nothing retrained or rescored
-    assert again["timings"] == {} and again["summary"] == summary
+    assert not any(k.startswith(("train/", "score/")) for k in again["timings"]) and again["summary"] == summary
+    assert again["comparisons"] == comparisons  # the same seeded resamples
     assert json.loads((out / "results.json").read_text(encoding="utf-8"))["summary"] == summary

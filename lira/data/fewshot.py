@@ -1,7 +1,7 @@
 """Few-shot sampling: k labelled examples per low-resource language, plus all of English.
 
 LaSR's transfer experiments train the task head on English labels and, in the few-shot
-setting, on ``k`` labelled examples per low-resource language (k = 0 is zero-shot transfer).
+setting, on ``k`` labelled examples per low-resource language (k = 0 is translate-train: English labels, low-resource rows unlabelled).
 The sample is stratified by label (round-robin over labels, so k = 8 on a 4-label task gives
 2 of each when the pool allows), and deterministic: each language draws from its own
 ``random.Random(f"{seed}:{lang}")``, so a seed always gives the same examples, in every process,

@@ -425,9 +425,12 @@ class ProductSearchEvaluator(Evaluator):
         metrics: dict[str, float] = {}
         per_lang: dict[str, dict[str, float]] = {}
         names = ["ndcg@10", f"recall@{self.k}", f"mrr@{self.k}", *(extra or {})]
+        # Per-query nDCG@10 of the last call, {lang: array in query order}: what a paired bootstrap resamples.
+        self.last_ndcg: dict[str, np.ndarray] = {}
         for lang in self.langs:
             qs = self._lang_queries(lang)
             buckets: dict[str, list[tuple[float, ...]]] = defaultdict(list)
+            per_query = []
             for i, (q, ranked) in enumerate(zip(qs, rankings[lang])):
                 qid = q["query_id"]
                 judged, exact = self.judged.get(qid, {}), self.exact.get(qid, set())
@@ -435,6 +438,8 @@ class ProductSearchEvaluator(Evaluator):
                      *(values[lang][i] for values in (extra or {}).values()))
                 buckets["all"].append(m)
                 buckets[q.get("type", "all")].append(m)
+                per_query.append(m[0])
+            self.last_ndcg[lang] = np.array(per_query, dtype=np.float64)
             for bucket, vals in sorted(buckets.items()):
                 arr = np.asarray(vals, dtype=np.float64)
                 prefix = lang if bucket == "all" else f"{lang}/{bucket}"
