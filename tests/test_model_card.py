@@ -58,7 +58,7 @@ def test_gemma_student_and_known_base_models():
 
 
 def test_exported_model_has_the_card_and_a_sentence_transformers_snippet(tiny_models, tmp_path):
-    model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(), device="cpu")
+    model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer"]), device="cpu")  # one agent: a plain sentence-transformers export
     model.save(tmp_path / "model", card={"dev": DEV, "selected_step": 3})
     out = export_sentence_transformers(tmp_path / "model", tmp_path / "out")
     card = (out / "README.md").read_text(encoding="utf-8")
