@@ -24,7 +24,7 @@ budget; only the switches named in its ``overrides`` differ. Systems whose train
 is the same (after switches that cannot matter are set alike, :func:`run_identity`) share one
 encoder per seed: Arca, Arca + LaSR, − consistency and − language embedding (with one agent there
 is no fusion gate for the language embedding to feed); KD-MSE and KD-MSE + LaSR; contrastive only
-and LiRA default while LiRA's default is the contrastive term alone.
+and LiRA default whenever LiRA's default is the contrastive term on the transformer alone.
 
 Tasks, each at every noise level in ``noise_levels`` (``lira.data.noise.apply_noise`` with the
 language's default kinds plus code-mixing from the product lexicon, on the low-resource side):
@@ -166,8 +166,8 @@ LEXICAL_LABEL = "word overlap (Jaccard, no model)"
 
 
 def _default_lira() -> LiraConfig:
-    """The suite's base: Arca with every term and the self anchor (``ARCA_ALL_TERMS``, imported
-    from the generalization study), one agent (``LiraConfig``'s default), at the suite's budget."""
+    """The suite's base: Arca with every term and the self anchor on the transformer agent
+    (``ARCA_ALL_TERMS``, imported from the generalization study), at the suite's budget."""
     config = LiraConfig().override(ARCA_ALL_TERMS)
     config.model.trainable_top_layers = 2
     config.train.max_steps = 150
@@ -647,8 +647,13 @@ def run_suite(suite: SuiteConfig, *, console: Console | None = None, progress: b
         attach = cache.attached(model) if cache is not None and isinstance(model, ArcaEncoder) else contextlib.nullcontext()
         with attach:
             encoded = score_encoder(CachingEncoder(model), data)
+        heads: dict[tuple[bool, bool, int], tuple[dict[str, float], dict[str, list[int]]]] = {}
         for spec, seed in members:
-            head_metrics, head_items = score_head(encoded, spec, suite, data.languages, seed, data.reasoning_evaluator)
+            # Systems on one encoder with the same head switches (Arca and − consistency) share the head's result.
+            head = (spec.head_consistency, spec.head_language_aware, seed)
+            if head not in heads:
+                heads[head] = score_head(encoded, spec, suite, data.languages, seed, data.reasoning_evaluator)
+            head_metrics, head_items = heads[head]
             for path, content in ((items_path(spec, seed), {**encoded.items, **head_items}), (result_path(spec, seed), {**encoded.metrics, **head_metrics})):
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(content) + "\n", encoding="utf-8")

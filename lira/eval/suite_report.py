@@ -249,7 +249,8 @@ def few_shot_table(r: Report) -> Table:
     zero = ("Zero-shot: the head is trained on the English rows alone (no low-resource row of the task, labelled or not). " if "zs" in r.settings else "")
     return Table("Reasoning settings, clean inputs", header, rows,
                  zero + "Translate-train (k=0): English labelled; the low-resource rows are translations of the labelled English rows, unlabelled, "
-                 "and the consistency terms (systems with LaSR) carry the labels across. k=N: N labelled rows per low-resource language as well.")
+                 "and the consistency terms (systems with LaSR) carry the labels across; a head without those terms never reads unlabelled rows, so its "
+                 "translate-train and zero-shot heads see the same data. k=N: N labelled rows per low-resource language as well.")
 
 
 def language_tables(r: Report) -> list[Table]:
