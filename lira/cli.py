@@ -258,6 +258,16 @@ def eval_bitext(
         evaluator.save(metrics, out)
 
 
+def _labelled_models(items: List[str]) -> dict[str, str]:
+    """``--model`` values as {label: model}: ``LABEL=MODEL`` names a row, a bare ``MODEL`` is its own label."""
+    out = {}
+    for item in items:
+        label, sep, name = item.partition("=")
+        name, label = (name, label) if sep else (item, item)
+        out[label] = name
+    return out
+
+
 @eval_app.command("tatoeba")
 def eval_tatoeba(
     model: List[str] = typer.Option(..., "--model", help="A LiRA model folder, a sentence-transformers folder, offline:<name> or a hub id; repeat for several rows (LABEL=MODEL names a row)."),
@@ -270,11 +280,7 @@ def eval_tatoeba(
 
     languages = lang or list(TATOEBA_LANGUAGES)
     evaluator = TatoebaEvaluator(languages)
-    results = {}
-    for item in model:
-        label, sep, name = item.partition("=")
-        name, label = (name, label) if sep else (item, item)
-        results[label] = evaluator(load_encoder(name), show_progress_bar=True)
+    results = {label: evaluator(load_encoder(name), show_progress_bar=True) for label, name in _labelled_models(model).items()}
     console.print(tatoeba_markdown(results, languages), markup=False, highlight=False)
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -303,11 +309,7 @@ def eval_noise(
     chosen = []
     for source in (None, str(shipped_ood_dev())):
         chosen += sample_per_language(load_pairs(source, split=split, languages=CORE_LANGUAGES, max_chars=None), pairs_per_language)
-    encoders = {}
-    for item in model:
-        label, sep, name = item.partition("=")
-        name, label = (name, label) if sep else (item, item)
-        encoders[label] = load_encoder(name)
+    encoders = {label: load_encoder(name) for label, name in _labelled_models(model).items()}
     results = score_noise_robustness(encoders, chosen, level=level, held_out=held_out)
     path = write_noise_report(results, out, level=level, held_out=held_out, n_pairs=len(chosen), source=f"Firefox and other projects' catalogs, {split} split")
     console.print(path.read_text(encoding="utf-8"), markup=False, highlight=False)

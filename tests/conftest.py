@@ -95,3 +95,13 @@ def gradient_step_lowers(loss_fn, *shapes, lr=0.1, seed=0):
             p -= lr * p.grad
     after, _ = loss_fn(*params)
     return float(before.detach()), float(after.detach())
+
+
+@pytest.fixture(scope="session")
+def small_products(tmp_path_factory):
+    """A small product data set (400 products, 40 intents, seed 3), built once for every test that reads one."""
+    from lira.data.products import build_products
+
+    out = tmp_path_factory.mktemp("products") / "ds"
+    build_products(out, seed=3, n_products=400, n_intents=40, verbose=False)
+    return out

@@ -9,15 +9,7 @@ from typer.testing import CliRunner
 
 from lira.cli import app
 from lira.data.pairs import load_pairs
-from lira.data.products import build_products
 from lira.data.products.pairs import SOURCE_QUERY, SOURCE_TITLE, product_pairs
-
-
-@pytest.fixture(scope="module")
-def small_products(tmp_path_factory):
-    out = tmp_path_factory.mktemp("products") / "ds"
-    build_products(out, seed=3, n_products=400, n_intents=40, verbose=False)
-    return out
 
 
 def _rows(folder, name):

@@ -13,7 +13,6 @@ import torch
 from lira.arca.losses import QueryTitleRetrievalLoss
 from lira.config import ArcaConfig, ConfigError, LiraConfig
 from lira.data import retrieval as retrieval_mod
-from lira.data.products import build_products
 from lira.data.retrieval import RetrievalBatches, false_negative_mask, load_retrieval_data
 from lira.objective import ArcaObjective, RetrievalViews
 
@@ -87,13 +86,6 @@ def test_objective_weights_the_retrieval_term_and_config_validates_it():
 
 
 # -- the data ---------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def small_products(tmp_path_factory):
-    out = tmp_path_factory.mktemp("retrieval_products") / "ds"
-    build_products(out, seed=3, n_products=400, n_intents=40, verbose=False)
-    return out
-
-
 def _rows(folder, name):
     return [json.loads(line) for line in (folder / "jsonl" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
