@@ -137,6 +137,21 @@ def retrieval_batches(config: LiraConfig) -> RetrievalBatches | None:
                             hard_negatives=a.retrieval_hard_negatives or 0, seed=config.train.seed)
 
 
+def _schedule(config: LiraConfig, n_pairs: int, num_processes: int = 1) -> tuple[int, int]:
+    """(optimizer steps per epoch, total optimizer steps) of a run over ``n_pairs`` pairs."""
+    tc = config.train
+    micro_per_epoch = math.ceil(n_pairs / tc.batch_size)
+    steps_per_epoch = max(1, math.ceil(micro_per_epoch / (tc.gradient_accumulation_steps * num_processes)))
+    return steps_per_epoch, tc.max_steps or max(1, math.ceil(tc.epochs * steps_per_epoch))
+
+
+def training_epochs(config: LiraConfig, n_pairs: int, num_processes: int = 1) -> int:
+    """How many epochs (whole or begun) a run over ``n_pairs`` pairs goes through: what
+    :func:`term_texts` needs to list every noised copy the run will make."""
+    steps_per_epoch, total_steps = _schedule(config, n_pairs, num_processes)
+    return math.ceil(total_steps / steps_per_epoch)
+
+
 def term_texts(config: LiraConfig, pairs: Sequence[ParallelPair] | None = None, epochs: int = 1) -> dict[str, list[str]]:
     """Texts the retrieval and noise terms encode beyond the pairs, by prompt name (``query`` for the
     pairs' prompt, queries and noised copies; ``passage`` for titles), for a run of ``epochs`` epochs:
@@ -260,9 +275,7 @@ def train_arca(
     if joint is not None:
         groups.append({"params": list(joint.head.parameters()), "lr": config.lasr.head_learning_rate})
     optimizer = torch.optim.AdamW(groups, weight_decay=tc.weight_decay)
-    micro_per_epoch = math.ceil(len(pairs) / tc.batch_size)
-    steps_per_epoch = max(1, math.ceil(micro_per_epoch / (tc.gradient_accumulation_steps * accelerator.num_processes)))
-    total_steps = tc.max_steps or max(1, math.ceil(tc.epochs * steps_per_epoch))
+    steps_per_epoch, total_steps = _schedule(config, len(pairs), accelerator.num_processes)
     # A prepared scheduler is stepped num_processes times per optimizer step (accelerate, split_batches=False).
     scheduler = get_linear_schedule_with_warmup(optimizer, int(tc.warmup_ratio * total_steps) * accelerator.num_processes, total_steps * accelerator.num_processes)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)

@@ -16,7 +16,7 @@ from lira.arca.model import ArcaEncoder
 from lira.config import ConfigError, ModelConfig
 from lira.data.sts import grade, graded_pairs
 from lira.eval.sts import SemanticSimilarityEvaluator
-from lira.eval.suite import SYSTEMS, SuiteConfig, build_suite_data, run_identity, run_suite
+from lira.eval.suite import SYSTEMS, SuiteConfig, build_suite_data, run_config, run_identity, run_suite
 from lira.models.prefix_cache import FrozenPrefixCache
 
 TEXTS = ["The download failed.", "การดาวน์โหลดล้มเหลว", "Mở cửa sổ mới.", "Tutup semua tab.", "Search the web."]
@@ -158,7 +158,7 @@ def test_suite_arca_is_the_generalization_studys_all_terms_recipe_and_encoders_a
     from lira.eval.generalization import ARCA_ALL_TERMS
 
     suite = SuiteConfig.from_yaml(Path(__file__).resolve().parents[1] / "configs" / "suite.yaml")
-    assert suite.systems == ["teacher", "student", "kd_mse", "kd_mse_lasr", "peer_contrastive", "arca", "arca_lasr", "lira_default",
+    assert suite.systems == ["teacher", "student", "kd_mse", "kd_mse_lasr", "peer_contrastive", "arca", "arca_lasr", "lira_default", "lira_noise",
                              "minus_consistency", "minus_language_embedding"]
     base = suite.lira.to_dict()
     for key, value in ARCA_ALL_TERMS.items():
@@ -172,7 +172,12 @@ def test_suite_arca_is_the_generalization_studys_all_terms_recipe_and_encoders_a
     d = LiraConfig()
     default_is_the_peer = d.model.agents == ["transformer"] and d.arca.anchor_weight == 0 and d.arca.geometry_weight == 0
     assert (identity["lira_default"] == identity["peer_contrastive"]) == default_is_the_peer
-    assert len(set(identity.values())) == 3 + (not default_is_the_peer)  # trained encoders per seed
+    assert len(set(identity.values())) == 4 + (not default_is_the_peer)  # trained encoders per seed
+    # lira_noise is LiRA default with the noise terms switched on, nothing else changed
+    noise_run, default_run = run_config(suite, SYSTEMS["lira_noise"], 0), run_config(suite, SYSTEMS["lira_default"], 0)
+    assert noise_run.arca.uses_noise() and not default_run.arca.uses_noise() and noise_run.arca.noise_held_out_kind == "swap"
+    noise_run.arca.noise_anchor_weight = noise_run.arca.noise_consistency_weight = noise_run.arca.noise_level = noise_run.arca.noise_held_out_kind = None
+    assert noise_run.arca == default_run.arca and noise_run.model == default_run.model and noise_run.data == default_run.data
     assert SYSTEMS["kd_mse_lasr"].head_consistency and SYSTEMS["arca_lasr"].head_consistency and not SYSTEMS["kd_mse"].head_consistency
     default = LiraConfig()
     lira_default = suite.lira.override(dict(SYSTEMS["lira_default"].overrides))
@@ -180,7 +185,7 @@ def test_suite_arca_is_the_generalization_studys_all_terms_recipe_and_encoders_a
 
 
 def _tiny_suite(tmp_path, tiny_models, **kw) -> SuiteConfig:
-    kw.setdefault("systems", ["teacher", "student", "kd_mse", "kd_mse_lasr", "peer_contrastive", "arca", "arca_lasr", "lira_default",
+    kw.setdefault("systems", ["teacher", "student", "kd_mse", "kd_mse_lasr", "peer_contrastive", "arca", "arca_lasr", "lira_default", "lira_noise",
                               "minus_consistency", "minus_language_embedding"])
     suite = SuiteConfig(
         out_dir=str(tmp_path / "report"), work_dir=str(tmp_path / "work"), seeds=[0, 1],
@@ -232,7 +237,11 @@ def test_tiny_suite_runs_end_to_end_resumes_and_writes_the_report(tmp_path, tiny
     assert "sts/0/mean/mono/hard/spearman" in summary["lexical"] and not any(k.startswith("bitext/") for k in summary["lexical"])
     # Verdicts: Arca + LaSR against each peer on every peer metric, and every system against word overlap.
     comparisons = first["comparisons"]
-    assert {"arca_lasr|kd_mse", "arca_lasr|kd_mse_lasr", "arca_lasr|peer_contrastive", "arca_lasr|lira_default", "student|lexical"} <= set(comparisons)
+    assert {"arca_lasr|kd_mse", "arca_lasr|kd_mse_lasr", "arca_lasr|peer_contrastive", "arca_lasr|lira_default", "lira_noise|lira_default", "student|lexical"} <= set(comparisons)
+    assert "bitext/0.3/mean/x2en/acc@1" in comparisons["lira_noise|lira_default"]
+    # the noise-terms run trained through the frozen-prefix cache: its noised copies were filled in advance
+    noise_items = {name: json.loads((results / f"{name}-seed0.items.json").read_text(encoding="utf-8"))["sts/0/th/cross"] for name in ("lira_noise", "lira_default")}
+    assert noise_items["lira_noise"] != noise_items["lira_default"]
     peer = comparisons["arca_lasr|kd_mse"]
     assert {"reasoning/zs/0.3/mean/macro_f1", "reasoning/k0/0/mean/macro_f1", "sts/0.3/mean/mono/hard/spearman"} <= set(peer)
     for key, result in peer.items():
@@ -248,6 +257,7 @@ def test_tiny_suite_runs_end_to_end_resumes_and_writes_the_report(tmp_path, tiny
     assert "word overlap (Jaccard, no model)" in md and "hard subset" in md
     assert "zero-shot" in md and "translate-train (k=0)" in md and "k=0 " not in md.replace("translate-train (k=0)", "")
     assert "paired bootstrap over test items and seeds" in md and "100 resamples" in md
+    assert "### Noise terms on and off" in md and re.search(r"Out of \d+ comparisons, the noise terms make LiRA default: better \d+", md)
     tally = re.search(r"Out of (\d+) comparisons per peer, Arca \+ LaSR is: vs KD-MSE peer: better (\d+), worse (\d+), within noise (\d+)", md)
     assert tally and sum(map(int, tally.groups()[1:])) == int(tally[1])
     assert "<table>" in (out / "results.html").read_text(encoding="utf-8")

@@ -115,6 +115,12 @@ def _lira_defaults() -> tuple[tuple[str, Any], ...]:
     return tuple((key, data[key.split(".")[0]][key.split(".")[1]]) for key in LIRA_DEFAULT_FIELDS)
 
 
+NOISE_TERMS = (
+    ("arca.noise_anchor_weight", 1.0), ("arca.noise_consistency_weight", 1.0), ("arca.noise_level", 0.1), ("arca.noise_held_out_kind", "swap"),
+)
+"""The noise-robust anchoring switches of ``lira_noise`` (as in ``configs/noise-robust.yaml``)."""
+
+
 def _describe_default() -> str:
     d = dict(_lira_defaults())
     terms = [name for name, key in (("anchor", "arca.anchor_weight"), ("contrastive", "arca.contrastive_weight"), ("geometry", "arca.geometry_weight")) if d[key] > 0]
@@ -137,6 +143,10 @@ SYSTEMS: dict[str, SystemSpec] = {
                    description="every Arca term with the self anchor (lira.eval.generalization.ARCA_ALL_TERMS: anchor + English anchor + contrastive + geometry); reasoning head without consistency"),
         SystemSpec("arca_lasr", "Arca + LaSR", "trained", "arca", head_consistency=True, description="Arca's encoder with the LaSR head trained with its consistency terms (staged)"),
         SystemSpec("lira_default", "LiRA default", "trained", "lira_default", _lira_defaults(), True, description=_describe_default()),
+        SystemSpec("lira_noise", "LiRA default + noise terms", "trained", "lira_noise", _lira_defaults() + NOISE_TERMS, True,
+                   description="LiRA default with noise-robust anchoring (configs/noise-robust.yaml's terms: noised low-resource copies anchored to the clean "
+                               "sentence's English and pulled onto its embedding, level 0.1, swapped characters held out of training); the noise curves "
+                               "of this row against LiRA default's are the noise terms on and off"),
         SystemSpec("minus_contrastive", "− contrastive", "trained", "minus_contrastive", (("arca.contrastive_weight", 0.0),), True, description="Arca + LaSR without the contrastive term"),
         SystemSpec("minus_geometry", "− geometry", "trained", "minus_geometry", (("arca.geometry_weight", 0.0),), True, description="Arca + LaSR without the geometry term"),
         SystemSpec("plus_multi_agent", "+ multi-agent", "trained", "plus_multi_agent", (("model.agents", ALL_AGENTS),), True,
@@ -153,10 +163,12 @@ SYSTEMS: dict[str, SystemSpec] = {
         ),
     ]
 }
-COMMITTED = ("teacher", "student", "kd_mse", "kd_mse_lasr", "peer_contrastive", "arca", "arca_lasr", "lira_default", "minus_consistency", "minus_language_embedding")
+COMMITTED = ("teacher", "student", "kd_mse", "kd_mse_lasr", "peer_contrastive", "arca", "arca_lasr", "lira_default", "lira_noise", "minus_consistency", "minus_language_embedding")
 """The systems of ``configs/suite.yaml`` (and the default)."""
 PEERS = ("kd_mse", "kd_mse_lasr", "peer_contrastive", "lira_default")
 """What Arca + LaSR is compared with, item by item, in the report's peer table."""
+NOISE_PAIR = ("lira_noise", "lira_default")
+"""The noise terms on and off, compared item by item at every noise level (the report's noise-terms table)."""
 ABLATIONS = ("minus_contrastive", "minus_geometry", "minus_multi_agent", "minus_consistency", "minus_language_embedding")
 VARIANTS = ("plus_multi_agent", "geometry_correlation")
 """Systems that change one design choice of Arca + LaSR rather than remove a part (reported beside the ablations)."""
@@ -561,7 +573,7 @@ def run_suite(suite: SuiteConfig, *, console: Console | None = None, progress: b
     from lira.arca.teacher import load_teacher
     from lira.eval.base import CachingEncoder
     from lira.models.prefix_cache import FrozenPrefixCache
-    from lira.train import CHECKPOINT_DIR, train_arca, training_pairs
+    from lira.train import CHECKPOINT_DIR, term_texts, train_arca, training_epochs, training_pairs
 
     console = console or Console()
     start = time.perf_counter()
@@ -611,6 +623,13 @@ def run_suite(suite: SuiteConfig, *, console: Console | None = None, progress: b
         for config in data_sections.values():
             for pair in training_pairs(config):
                 texts.setdefault(None, set()).update((pair.text, pair.en))
+        # Runs with noise terms also encode their noised copies (which depend on the seed).
+        for key in to_train:
+            config = run_config(suite, jobs[key][0][0], key[1])
+            if config.arca.uses_noise():
+                pairs = training_pairs(config)
+                for prompt, group in term_texts(config, pairs, epochs=training_epochs(config, len(pairs))).items():
+                    texts.setdefault(prompt, set()).update(group)
         for prompt, group in texts.items():
             cache.fill(student, sorted(group), prompt, batch_size=suite.lira.eval.batch_size, progress=progress)
         del student
@@ -775,7 +794,7 @@ def compare(data: SuiteData, metric: str, ours: Sequence[dict[str, list[float]]]
 
 def compare_systems(suite: SuiteConfig, data: SuiteData, items: dict[str, list[dict[str, list[float]]]]) -> dict[str, dict[str, dict[str, Any]]]:
     """``{"ours|theirs": {metric: compare(...)}}``: Arca + LaSR against every peer present on
-    ``PEER_METRICS`` at every level, and every system against the word-overlap baseline on the
+    ``PEER_METRICS`` at every level, the noise terms on against off (``NOISE_PAIR``) on the same, and every system against the word-overlap baseline on the
     similarity metrics, clean."""
     levels = [level_tag(level) for level in suite.noise_levels]
     settings = [tag for tag, _, _ in suite.reasoning_settings()]
@@ -788,6 +807,8 @@ def compare_systems(suite: SuiteConfig, data: SuiteData, items: dict[str, list[d
         return keys
 
     pairs = [("arca_lasr", peer, metrics(PEER_METRICS)) for peer in PEERS if "arca_lasr" in items and peer in items]
+    if all(name in items for name in NOISE_PAIR):
+        pairs.append((*NOISE_PAIR, metrics(PEER_METRICS)))
     clean = [template.replace("{L}", level_tag(0.0)) for template in STS_METRICS]
     pairs += [(name, LEXICAL, metrics(clean)) for name in items if name != LEXICAL]
     out: dict[str, dict[str, dict[str, Any]]] = {}

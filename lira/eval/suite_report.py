@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from lira.eval.suite import ABLATIONS, LEXICAL, PEERS, VARIANTS, level_tag
+from lira.eval.suite import ABLATIONS, LEXICAL, NOISE_PAIR, PEERS, VARIANTS, level_tag
 
 MAIN = ("teacher", "student", "kd_mse", "kd_mse_lasr", "peer_contrastive", "arca", "arca_lasr", "lira_default")
 PEER_HEADING = "Arca + LaSR against the peers, every task and noise level"
@@ -226,6 +226,33 @@ def peer_table(r: Report) -> Table | None:
                  "encoder's. Mean ± std over seeds. " + bootstrap_note(r))
 
 
+NOISE_TERMS_HEADING = "Noise terms on and off: LiRA default with and without noise-robust anchoring"
+
+
+def noise_terms_table(r: Report) -> Table | None:
+    """``lira_noise`` against ``lira_default`` (the same recipe, the noise terms on and off) on the
+    retrieval, similarity and reasoning metrics at every noise level, with the paired-bootstrap verdict."""
+    on, off = NOISE_PAIR
+    if on not in r.systems or off not in r.systems:
+        return None
+    rows = []
+    tallies = {"better": 0, "worse": 0, "within noise": 0}
+    for metric, setting in [(m, None) for m in (BITEXT_X2EN, BITEXT_EN2X, PRODUCTS, STS_CROSS, STS_MONO)] + [(REASONING, s) for s in r.settings]:
+        for level in r.levels:
+            key = r.key(metric, level, s=setting)
+            ours, theirs = r.get(on, key), r.get(off, key)
+            if ours is None or theirs is None:
+                continue
+            result = r.verdict(on, off, key)
+            if result is not None:
+                tallies[result["verdict"]] += 1
+            rows.append([r.title(metric, setting), level_tag(level), r.cell(off, key), r.cell(on, key), _verdict_cell(result, ours, theirs)])
+    tally = ", ".join(f"{name} {n}" for name, n in tallies.items())
+    return Table(NOISE_TERMS_HEADING, ["task", "noise", r.label(off), r.label(on), "change"], rows,
+                 f"Out of {len(rows)} comparisons, the noise terms make LiRA default: {tally}. The test noise includes swapped characters, "
+                 "a kind held out of the noise terms' training copies. Mean ± std over seeds. " + bootstrap_note(r))
+
+
 def ablation_table(r: Report) -> Table | None:
     ablations = r.present(ABLATIONS + VARIANTS)
     if "arca_lasr" not in r.systems or not ablations:
@@ -265,7 +292,7 @@ def language_tables(r: Report) -> list[Table]:
 
 def all_tables(r: Report) -> list[Table]:
     tables = [headline_table(r)]
-    tables += [t for t in (peer_table(r), sts_table(r), ablation_table(r)) if t is not None]
+    tables += [t for t in (peer_table(r), sts_table(r), ablation_table(r), noise_terms_table(r)) if t is not None]
     tables += noise_tables(r)
     tables.append(few_shot_table(r))
     tables += language_tables(r)
