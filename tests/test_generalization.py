@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
 from lira.config import ConfigError
-from lira.eval.generalization import SYSTEMS, GeneralizationConfig, run_config, run_generalization
+from lira.eval.generalization import SYSTEMS, GeneralizationConfig, restore_from_report, run_config, run_generalization
 from lira.eval.generalization_report import parts_verdicts, render_generalization
 
 from .conftest import TINY_CORPUS
@@ -47,6 +48,17 @@ def test_study_trains_scores_and_reports(tiny_study, tmp_path):
     assert before == {p.name: p.stat().st_mtime for p in (tmp_path / "work" / "results").rglob("*.json")}
     render_generalization(out, bootstrap_samples=200)  # redrawn from results.json alone
     assert (out / "summary.json").exists()
+    # A fresh clone (no work folder) continues from the committed report: nothing is retrained.
+    shutil.rmtree(tmp_path / "work")
+    again = run_generalization(tiny_study, progress=False)
+    assert json.loads((again / "results.json").read_text(encoding="utf-8"))["runs"] == payload["runs"]
+    assert not any((tmp_path / "work").rglob("model"))  # no run was trained
+    # ... but not from a report of another configuration.
+    shutil.rmtree(tmp_path / "work")
+    tiny_study.dev_every = 1
+    results_dir = tmp_path / "fresh"
+    results_dir.mkdir()
+    assert restore_from_report(tiny_study, results_dir) == 0 and not any(results_dir.iterdir())
 
 
 def test_a_spent_time_budget_trains_nothing(tiny_study):

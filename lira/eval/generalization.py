@@ -198,6 +198,37 @@ def gate_weights_by_language(model: Any, pairs: list[Any], batch_size: int = 128
     return out
 
 
+def restore_from_report(study: GeneralizationConfig, results_dir: Path) -> int:
+    """Copy the runs (and the untrained scores) of the committed report into ``results_dir`` when
+    the report was written by the same study configuration (the same fingerprint) and they are not
+    stored there yet: a fresh clone continues the study where the report stopped instead of
+    retraining what the report already holds. Returns how many files were written."""
+    path = Path(study.out_dir) / "results.json"
+    if not path.exists():
+        return 0
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        stored = payload["study"]
+        fingerprint = payload.get("fingerprint") or hashlib.sha256(
+            json.dumps({"lira": _without_none(stored["lira"]), "dev_every": stored["dev_every"]}, sort_keys=True).encode()).hexdigest()[:12]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return 0  # not a report this code wrote: nothing to restore, the study runs in full
+    if fingerprint != study.fingerprint():
+        return 0
+    files = {f"{name}.json": run for name, run in payload.get("runs", {}).items()}
+    if payload.get("untrained"):
+        files["untrained.json"] = payload["untrained"]
+    written = 0
+    for name, content in files.items():
+        target = results_dir / name
+        if not target.exists():
+            tmp = target.with_name(f".{name}.tmp")
+            tmp.write_text(json.dumps(content) + "\n", encoding="utf-8")
+            tmp.replace(target)
+            written += 1
+    return written
+
+
 def run_generalization(study: GeneralizationConfig, *, console: Console | None = None, progress: bool = True) -> Path:
     from lira.arca.model import ArcaEncoder
     from lira.eval.base import CachingEncoder
@@ -213,6 +244,9 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
     tatoeba = TatoebaEvaluator(batch_size=study.lira.eval.batch_size)
     tatoeba_pairs = load_tatoeba()
     runs = study.runs()
+    restored = restore_from_report(study, results_dir)
+    if restored:
+        console.print(f"restored {restored} stored result(s) from {Path(study.out_dir) / 'results.json'} (the same study configuration)")
     todo = [(s, n) for s, n in runs if not (results_dir / f"{s}-{n}.json").exists()]
     console.rule(f"[bold]LiRA generalization study: {len(runs)} runs ({len(todo)} to do)")
 
@@ -279,6 +313,7 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
     _score_english_kept(study, [(s, n) for s, n in runs if (results_dir / f"{s}-{n}.json").exists()], results_dir, console)
     payload = {
         "study": {**{k: v for k, v in dataclasses.asdict(study).items() if k != "lira"}, "lira": study.lira.to_dict()},
+        "fingerprint": study.fingerprint(),
         "systems": {name: {"label": s.label, "group": s.group, "overrides": s.overrides} for name, s in SYSTEMS.items() if name in study.systems},
         "untrained": untrained,
         # Runs not finished (a study stopped part-way) are left out; rerunning the command completes them.
