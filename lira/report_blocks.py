@@ -223,6 +223,17 @@ def suite_noise_bitext(root: Path) -> str:
     return _section(root / "reports" / "suite" / "results.md", "Under noise: bitext x→en accuracy@1")
 
 
+def suite_noise_terms(root: Path) -> str:
+    """LiRA default with the noise terms on and off at every noise level, with verdicts
+    (``reports/suite/results.md``); a report from before that system says so."""
+    from lira.eval.suite_report import NOISE_TERMS_HEADING
+
+    md = root / "reports" / "suite" / "results.md"
+    if f"### {NOISE_TERMS_HEADING}\n" not in md.read_text(encoding="utf-8"):
+        return "The committed report predates the noise-terms system (`lira_noise`): rerun the study (`lira eval suite --config configs/suite.yaml`) and `lira report readme`.\n"
+    return _section(md, NOISE_TERMS_HEADING)
+
+
 def suite_ablations(root: Path) -> str:
     """The ablations and variants of Arca + LaSR (``reports/suite/results.md``)."""
     md = root / "reports" / "suite" / "results.md"
@@ -268,6 +279,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
     "suite-peer": suite_peer,
     "suite-sts": suite_sts,
     "suite-noise-bitext": suite_noise_bitext,
+    "suite-noise-terms": suite_noise_terms,
     "suite-ablations": suite_ablations,
 }
 
