@@ -404,10 +404,10 @@ def eval_products(
 
 @eval_app.command("products-report")
 def eval_products_report(
-    data: Path = typer.Option(..., help="A folder written by `lira data products build` (with the dev split and paraphrases)."),
+    data: Optional[Path] = typer.Option(None, help="A folder written by `lira data products build` (with the dev split and paraphrases); not needed with --report-only."),
     out: Path = typer.Option(Path("reports/products"), help="Where benchmark.md, benchmark.json and benchmark.png go."),
     student: str = typer.Option("offline:multilingual-e5-small", help="The untrained student (dense and hybrid rows)."),
-    model: Optional[List[str]] = typer.Option(None, "--model", help="A trained model as LABEL=PATH; repeat for several (dense and hybrid rows each)."),
+    model: Optional[List[str]] = typer.Option(None, "--model", help="A trained model as LABEL=PATH (a bare PATH is its own label); repeat for several (dense and hybrid rows each)."),
     setting: Optional[List[str]] = typer.Option(None, "--setting", help="Limit to these settings (default: all five)."),
     noise: Optional[List[float]] = typer.Option(None, "--noise", help="Query noise levels for the native and lrl2en settings (default 0 and 0.1)."),
     intents: Optional[int] = typer.Option(None, help="Score a slice: this many intents per split (default: all)."),
@@ -423,12 +423,9 @@ def eval_products_report(
     if report_only:
         console.print(f"redrew {render_from_json(out)}")
         return
-    models = []
-    for item in model or []:
-        label, sep, path = item.partition("=")
-        if not sep or not label or not path:
-            raise typer.BadParameter(f"{item!r}: expected LABEL=PATH", param_hint="--model")
-        models.append((label, path))
+    if data is None:
+        raise typer.BadParameter("give the product data folder (`lira data products build --out DIR`), or --report-only to redraw", param_hint="--data")
+    models = list(_labelled_models(model or []).items())
     settings = list(setting or SETTINGS)
     unknown = [s for s in settings if s not in SETTINGS]
     if unknown:

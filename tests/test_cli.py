@@ -100,3 +100,17 @@ def test_the_demo_evaluation_reads_long_test_pairs_too(tiny_models, tmp_path):
     pairs.write_text(f"Search the web.\tTìm kiếm trên web.\tvi\n{long_en}\t{long_vi}\tvi\n", encoding="utf-8")
     cfg = LiraConfig().override({"data.test": str(pairs), "data.languages": ["vi"]})
     assert evaluate_bitext(cfg, load_encoder(tiny_models["student"]))["vi/n"] == 2
+
+
+def test_products_report_redraws_without_data_and_asks_for_data_otherwise(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parents[1] / "reports" / "products" / "benchmark.json"
+    shutil.copy(committed, tmp_path / "benchmark.json")
+    result = CliRunner().invoke(app, ["eval", "products-report", "--out", str(tmp_path), "--report-only"])
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "benchmark.md").read_text(encoding="utf-8")
+    assert "| system |" in md and (tmp_path / "benchmark.png").stat().st_size > 0
+    result = CliRunner().invoke(app, ["eval", "products-report", "--out", str(tmp_path / "new")])
+    assert result.exit_code != 0 and "--data" in result.output and not (tmp_path / "new").exists()
