@@ -163,6 +163,8 @@ def render_card(
     term_keys = (("anchor", "anchor_weight"), ("contrastive", "contrastive_weight"), ("geometry", "geometry_weight"), ("retrieval", "retrieval_weight"),
                  ("noise anchor", "noise_anchor_weight"), ("noise consistency", "noise_consistency_weight"))
     terms = ", ".join(f"{name} {arca[key]:g}" for name, key in term_keys if arca.get(key))
+    if arca.get("retrieval_weight") and arca.get("retrieval_query_noise"):
+        terms = terms.replace(f"retrieval {arca['retrieval_weight']:g}", f"retrieval {arca['retrieval_weight']:g} ({arca['retrieval_query_noise']:.0%} of its low-resource queries noised)", 1)
     out += [
         "A multilingual sentence encoder whose low-resource languages were aligned with English by LiRA (Arca): "
         "each training pair (an English sentence and its human translation) is brought to the same point.",

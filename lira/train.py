@@ -118,12 +118,18 @@ def training_pairs(config: LiraConfig) -> list[ParallelPair]:
     return kept
 
 
+RETRIEVAL_EPOCH_STRIDE = 1_000_000
+"""The retrieval batch of micro-batch m of epoch e is ``batch(e * RETRIEVAL_EPOCH_STRIDE + m)``."""
+
+
+def _noise_maker(config: LiraConfig) -> TrainingNoise:
+    a = config.arca
+    return TrainingNoise(config.data.languages, level=a.noise_level, kinds=a.noise_kinds, held_out=a.noise_held_out_kind, seed=config.train.seed)
+
+
 def training_noise(config: LiraConfig) -> TrainingNoise | None:
     """The noised copies' maker when a noise term is on (``arca.noise_*``), else None."""
-    a = config.arca
-    if not a.uses_noise():
-        return None
-    return TrainingNoise(config.data.languages, level=a.noise_level, kinds=a.noise_kinds, held_out=a.noise_held_out_kind, seed=config.train.seed)
+    return _noise_maker(config) if config.arca.uses_noise() else None
 
 
 def retrieval_batches(config: LiraConfig) -> RetrievalBatches | None:
@@ -133,8 +139,17 @@ def retrieval_batches(config: LiraConfig) -> RetrievalBatches | None:
         return None
     data = load_retrieval_data(config.data.retrieval, config.data.languages, catalogs=a.retrieval_catalogs,
                                depth=a.retrieval_mining_depth or DEFAULT_MINING_DEPTH)
+    share = a.retrieval_query_noise or 0.0
     return RetrievalBatches(data, batch_size=a.retrieval_batch_size or config.train.batch_size,
-                            hard_negatives=a.retrieval_hard_negatives or 0, seed=config.train.seed)
+                            hard_negatives=a.retrieval_hard_negatives or 0, seed=config.train.seed,
+                            query_noise=_noise_maker(config) if share else None, query_noise_share=share)
+
+
+def retrieval_steps(config: LiraConfig, n_pairs: int, epochs: int) -> list[int]:
+    """Every key the training loop passes to ``RetrievalBatches.batch`` in a run of ``epochs`` epochs
+    (``epoch * 1_000_000 + micro-batch in epoch``; see ``_encode_retrieval``'s caller)."""
+    micro_per_epoch = math.ceil(n_pairs / config.train.batch_size)
+    return [epoch * RETRIEVAL_EPOCH_STRIDE + micro for epoch in range(epochs) for micro in range(micro_per_epoch)]
 
 
 def _schedule(config: LiraConfig, n_pairs: int, num_processes: int = 1) -> tuple[int, int]:
@@ -165,6 +180,9 @@ def term_texts(config: LiraConfig, pairs: Sequence[ParallelPair] | None = None, 
     if batches is not None:
         for prompt, texts in batches.data.texts().items():
             out.setdefault(prompt, set()).update(texts)
+        if batches.query_noise is not None:
+            pairs = training_pairs(config) if pairs is None else pairs
+            out.setdefault("query", set()).update(batches.noised_queries(retrieval_steps(config, len(pairs), epochs)))
     return {prompt: sorted(texts) for prompt, texts in out.items()}
 
 
@@ -369,11 +387,11 @@ def train_arca(
                         embeddings = model(batch["student"])
                     n = len(batch["english"])
                     noised = embeddings[2 * n :].float() if noise is not None else None
-                    views = _encode_retrieval(model, inner, retrieval, state["epoch"] * 1_000_000 + state["micro_in_epoch"], device, accelerator) if retrieval is not None else None
+                    views = _encode_retrieval(model, inner, retrieval, state["epoch"] * RETRIEVAL_EPOCH_STRIDE + state["micro_in_epoch"], device, accelerator) if retrieval is not None else None
                     loss, logs = objective(embeddings[:n].float(), embeddings[n : 2 * n].float(), teacher_en, batch["groups"], noised_lrl=noised, retrieval=views)
                     if joint is not None:
                         with accelerator.autocast():
-                            lasr_loss, lasr_logs = joint.loss(model, lasr_head, state["epoch"] * 1_000_000 + state["micro_in_epoch"], device)
+                            lasr_loss, lasr_logs = joint.loss(model, lasr_head, state["epoch"] * RETRIEVAL_EPOCH_STRIDE + state["micro_in_epoch"], device)
                         loss = loss + lasr_loss
                         logs = {**logs, **lasr_logs, "loss": float(loss.detach())}
                     accelerator.backward(loss)

@@ -140,6 +140,45 @@ def test_batches_never_use_a_labelled_positive_as_a_negative(small_products, own
     assert RetrievalBatches(data, batch_size=16, hard_negatives=3, seed=1).batch(7).titles != again.titles
 
 
+def test_query_noise_noises_low_resource_queries_only_and_keeps_the_batch(small_products, own_cache):
+    from lira.data.training_noise import TrainingNoise
+
+    data = load_retrieval_data(small_products, LANGS)
+    clean = RetrievalBatches(data, batch_size=16, hard_negatives=2, seed=0)
+    noise = TrainingNoise(LANGS, level=0.3, held_out="swap", seed=0)
+    noisy = RetrievalBatches(data, batch_size=16, hard_negatives=2, seed=0, query_noise=noise, query_noise_share=1.0)
+    changed = 0
+    for step in range(20):
+        a, b = clean.batch(step), noisy.batch(step)
+        # Same examples, positives, negatives and mask: only the query text differs.
+        assert a.query_ids == b.query_ids and a.titles == b.titles and torch.equal(a.false_negatives, b.false_negatives)
+        for q, nq, lang in zip(a.queries, b.queries, a.query_langs):
+            if lang == "en":
+                assert nq == q
+            else:
+                assert nq == noise(q, lang, step)  # the training copy of that step, nothing else
+                changed += nq != q
+    assert changed > 100
+    assert noisy.batch(5).queries == RetrievalBatches(data, batch_size=16, hard_negatives=2, seed=0, query_noise=noise, query_noise_share=1.0).batch(5).queries
+    # A share of 0.5 noises about half; the noised queries of the steps are listed in advance.
+    half = RetrievalBatches(data, batch_size=16, hard_negatives=2, seed=0, query_noise=noise, query_noise_share=0.5)
+    lrl = [(q, c) for s in range(40) for q, c, lang in zip(half.batch(s).queries, clean.batch(s).queries, clean.batch(s).query_langs) if lang != "en"]
+    assert 0.3 < sum(q != c for q, c in lrl) / len(lrl) < 0.6
+    listed = half.noised_queries(range(40))
+    assert listed == {q for q, c in lrl if q != c}
+    assert clean.noised_queries(range(40)) == set()
+    with pytest.raises(ValueError, match="query_noise_share"):
+        RetrievalBatches(data, batch_size=4, hard_negatives=0, seed=0, query_noise=noise, query_noise_share=1.5)
+
+
+def test_config_query_noise_needs_the_retrieval_term():
+    with pytest.raises(ConfigError, match="arca.retrieval_query_noise"):
+        ArcaConfig(retrieval_query_noise=0.5)
+    with pytest.raises(ConfigError, match="arca.retrieval_query_noise"):
+        ArcaConfig(retrieval_weight=1.0, retrieval_query_noise=1.5)
+    assert ArcaConfig(retrieval_weight=1.0, retrieval_query_noise=0.5).retrieval_query_noise == 0.5
+
+
 def test_false_negative_mask_by_product_and_by_identical_text():
     mask = false_negative_mask([frozenset({"A", "B"}), frozenset({"C"})], ["title a", "title c"], ["A", "C", "B", "D"], ["title a", "title c", "title b", "title a"])
     assert mask.tolist() == [[True, False, True, True], [False, True, False, False]]
@@ -189,6 +228,15 @@ def test_train_arca_with_the_retrieval_term(tiny_models, tiny_pairs_file, tmp_pa
     assert "retrieval 1" in card and "retrieval queries and titles: the train split of" in card
     texts = term_texts(cfg)
     assert set(texts) == {"query", "passage"} and texts["query"] and texts["passage"]
+    # With query noise, the noised queries the run's batches carry are listed too (a frozen-prefix cache needs them).
+    noisy = LiraConfig.from_dict(cfg.to_dict())
+    noisy.arca.retrieval_query_noise, noisy.arca.noise_level = 1.0, 0.3
+    extra = set(term_texts(noisy, epochs=2)["query"]) - set(texts["query"])
+    from lira.train import retrieval_batches, retrieval_steps, training_pairs
+
+    batches = retrieval_batches(noisy)
+    carried = {q for s in retrieval_steps(noisy, len(training_pairs(noisy)), 2) for q in batches.batch(s).queries}
+    assert extra and extra <= carried and carried - set(texts["query"]) == extra
     # data.retrieval is checked before any model loads
     bad = LiraConfig.from_dict(cfg.to_dict())
     bad.data.retrieval = str(tmp_path / "missing")

@@ -36,7 +36,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import torch
 
@@ -205,12 +205,36 @@ def false_negative_mask(safe: Sequence[frozenset[str]], positive_texts: Sequence
 
 
 class RetrievalBatches:
-    """Draws the retrieval term's batch for each step from ``(seed, step)`` alone."""
+    """Draws the retrieval term's batch for each step from ``(seed, step)`` alone.
 
-    def __init__(self, data: RetrievalData, *, batch_size: int, hard_negatives: int, seed: int) -> None:
+    ``query_noise`` (a ``lira.data.training_noise.TrainingNoise``) with ``query_noise_share`` > 0
+    replaces that share of the low-resource queries, drawn per step, by a noised copy
+    (``arca.retrieval_query_noise``). The draw has its own random stream, so the batch's examples,
+    positives and negatives are those of the clean run."""
+
+    def __init__(self, data: RetrievalData, *, batch_size: int, hard_negatives: int, seed: int,
+                 query_noise: Callable[[str, str, int], str] | None = None, query_noise_share: float = 0.0) -> None:
         if not data.examples:
             raise ValueError("retrieval: no training examples (no train intent has an exact product in the chosen languages)")
+        if not 0.0 <= query_noise_share <= 1.0:
+            raise ValueError(f"retrieval: query_noise_share must be in [0, 1], got {query_noise_share}")
         self.data, self.batch_size, self.hard_negatives, self.seed = data, batch_size, hard_negatives, seed
+        self.query_noise = query_noise if query_noise_share > 0 else None
+        self.query_noise_share = query_noise_share
+
+    def _queries(self, chosen: Sequence[RetrievalExample], step: int) -> list[str]:
+        if self.query_noise is None:
+            return [e.query for e in chosen]
+        rng = random.Random(f"{self.seed}:retrieval-query-noise:{step}")
+        return [self.query_noise(e.query, e.query_lang, step) if e.query_lang != "en" and rng.random() < self.query_noise_share else e.query
+                for e in chosen]
+
+    def noised_queries(self, steps: Iterable[int]) -> set[str]:
+        """The noised queries the batches of ``steps`` carry (for a frozen-prefix cache); empty without query noise."""
+        if self.query_noise is None:
+            return set()
+        clean = {e.query for e in self.data.examples}
+        return {q for step in steps for q in self.batch(step).queries if q not in clean}
 
     def batch(self, step: int) -> RetrievalBatch:
         rng = random.Random(f"{self.seed}:retrieval:{step}")
@@ -226,6 +250,6 @@ class RetrievalBatches:
         n = len(chosen)
         mask = false_negative_mask([e.safe for e in chosen], titles[:n], products, titles)
         return RetrievalBatch(
-            query_ids=[e.query_id for e in chosen], queries=[e.query for e in chosen], query_langs=[e.query_lang for e in chosen], titles=titles, title_langs=langs,
+            query_ids=[e.query_id for e in chosen], queries=self._queries(chosen, step), query_langs=[e.query_lang for e in chosen], titles=titles, title_langs=langs,
             title_products=products, positives=torch.arange(n), false_negatives=mask,
         )
