@@ -60,3 +60,23 @@ def test_retained_share_is_noised_over_clean():
         assert per[c]["retained/x2en"] == per[c]["mean/x2en/acc@1"] / per["clean"]["mean/x2en/acc@1"]
     table = nr.noise_markdown(results, level=0.5, held_out="swap", n_pairs=len(pairs), source="toy")
     assert "| toy | 1.000 / 1.000 |" in table
+
+
+def test_report_keeps_earlier_rows_on_the_same_pairs_only(tmp_path):
+    import json
+
+    def row(acc):
+        per = {c: {"mean/x2en/acc@1": acc, "mean/en2x/acc@1": acc} for c in nr.CONDITIONS}
+        for c in nr.CONDITIONS[1:]:
+            per[c].update({"retained/x2en": 1.0, "retained/en2x": 1.0})
+        return per
+
+    meta = {"level": 0.1, "held_out": "swap", "n_pairs": 10, "source": "toy"}
+    nr.write_noise_report({"a": row(0.5), "b": row(0.6)}, tmp_path, **meta)
+    nr.write_noise_report({"c": row(0.7), "a": row(0.9)}, tmp_path, **meta)  # a rescored, b kept, c added
+    results = json.loads((tmp_path / "noise.json").read_text())["results"]
+    assert list(results) == ["b", "c", "a"] and results["a"]["clean"]["mean/x2en/acc@1"] == 0.9
+    assert "| b |" in (tmp_path / "noise.md").read_text()
+    # Other pairs or another level: the earlier rows are not comparable and go.
+    nr.write_noise_report({"d": row(0.4)}, tmp_path, **{**meta, "level": 0.2})
+    assert list(json.loads((tmp_path / "noise.json").read_text())["results"]) == ["d"]

@@ -101,9 +101,16 @@ def noise_markdown(results: Mapping[str, Mapping[str, Mapping[str, float]]], *, 
 
 
 def write_noise_report(results: Mapping[str, Any], out: str | Path, **meta: Any) -> Path:
-    """``noise.json`` and ``noise.md`` under ``out``."""
+    """``noise.json`` and ``noise.md`` under ``out``. Rows of an earlier report in ``out`` scored on the
+    same pairs and noise (equal ``meta``) are kept, in their order, unless this call scores the same
+    label again: a new model is added to the table without rescoring the others."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    previous = out / "noise.json"
+    if previous.exists():
+        earlier = json.loads(previous.read_text(encoding="utf-8"))
+        if earlier.get("meta") == meta:
+            results = {**{k: v for k, v in earlier["results"].items() if k not in results}, **results}
     (out / "noise.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "noise.md").write_text("# Noise robustness (bitext)\n\nWritten by `lira eval noise`.\n\n" + noise_markdown(results, **meta), encoding="utf-8")
     return out / "noise.md"
