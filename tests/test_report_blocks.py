@@ -58,3 +58,26 @@ def test_suite_blocks_take_one_section_of_the_report(tmp_path):
         encoding="utf-8")
     assert BLOCKS["suite-clean"](tmp_path) == "| a | 1 |\n\nnote\n"
     assert BLOCKS["suite-noise-bitext"](tmp_path) == "| b | 2 |\n"
+
+
+def _prose_numbers(text: str) -> list[str]:
+    """Three-decimal numbers (scores, deltas) of a page outside its generated blocks."""
+    import re
+
+    outside = re.sub(r"<!-- lira:([\w-]+) -->.*?<!-- /lira:\1 -->", "", text, flags=re.S)
+    return [m.replace("−", "").lstrip("+-") for m in re.findall(r"(?<![\w.])[−+-]?\d*\.\d{3}(?!\d)", outside)]
+
+
+def test_every_score_quoted_in_prose_is_in_a_committed_report():
+    """Findings written in prose beside the blocks quote numbers; each must stand in a report or
+    benchmark file that a command writes, so a rerun that changes it shows up here."""
+    written = "".join(p.read_text(encoding="utf-8", errors="ignore") for folder in ("reports", "benchmarks")
+                      for p in (ROOT / folder).rglob("*") if p.suffix in (".md", ".json") and p.stat().st_size < 5_000_000)
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    missing = [(p.name, n) for p in pages for n in _prose_numbers(p.read_text(encoding="utf-8")) if n not in written]
+    assert missing == []
+
+
+def test_prose_numbers_skip_blocks_and_catch_a_stray_score():
+    page = "a 0.912 here\n<!-- lira:demo -->\n| 0.555 |\n<!-- /lira:demo -->\nand −0.031, +0.2, 1.5, v0.123x\n"
+    assert _prose_numbers(page) == ["0.912", "0.031"]
