@@ -301,7 +301,7 @@ def eval_noise(
     kinds seen in training, and with the held-out kind alone (lira.eval.noise_robustness)."""
     from lira.data.pairs import load_pairs
     from lira.eval.dev import sample_per_language, shipped_ood_dev
-    from lira.eval.noise_robustness import score_noise_robustness, write_noise_report
+    from lira.eval.noise_robustness import pairs_digest, score_noise_robustness, write_noise_report
     from lira.models.encoders import load_encoder
 
     from lira.languages import CORE_LANGUAGES
@@ -311,7 +311,7 @@ def eval_noise(
         chosen += sample_per_language(load_pairs(source, split=split, languages=CORE_LANGUAGES, max_chars=None), pairs_per_language)
     encoders = {label: load_encoder(name) for label, name in _labelled_models(model).items()}
     results = score_noise_robustness(encoders, chosen, level=level, held_out=held_out)
-    path = write_noise_report(results, out, level=level, held_out=held_out, n_pairs=len(chosen), source=f"Firefox and other projects' catalogs, {split} split")
+    path = write_noise_report(results, out, pairs_sha256=pairs_digest(chosen), level=level, held_out=held_out, n_pairs=len(chosen), source=f"Firefox and other projects' catalogs, {split} split")
     console.print(path.read_text(encoding="utf-8"), markup=False, highlight=False)
 
 

@@ -77,6 +77,15 @@ def test_report_keeps_earlier_rows_on_the_same_pairs_only(tmp_path):
     results = json.loads((tmp_path / "noise.json").read_text())["results"]
     assert list(results) == ["b", "c", "a"] and results["a"]["clean"]["mean/x2en/acc@1"] == 0.9
     assert "| b |" in (tmp_path / "noise.md").read_text()
-    # Other pairs or another level: the earlier rows are not comparable and go.
+    # Another level: the earlier rows are not comparable and go.
     nr.write_noise_report({"d": row(0.4)}, tmp_path, **{**meta, "level": 0.2})
     assert list(json.loads((tmp_path / "noise.json").read_text())["results"]) == ["d"]
+    # Other pairs of the same count: kept only when the digests agree.
+    pairs = [ParallelPair(en="Save", text="บันทึก", lang="th"), ParallelPair(en="Open", text="เปิด", lang="th")]
+    other = [pairs[0], ParallelPair(en="Open", text="เปิดไฟล์", lang="th")]
+    assert nr.pairs_digest(pairs) == nr.pairs_digest(list(pairs)) != nr.pairs_digest(other)
+    nr.write_noise_report({"e": row(0.4)}, tmp_path, pairs_sha256=nr.pairs_digest(pairs), **meta)
+    nr.write_noise_report({"f": row(0.4)}, tmp_path, pairs_sha256=nr.pairs_digest(pairs), **meta)
+    assert list(json.loads((tmp_path / "noise.json").read_text())["results"]) == ["e", "f"]
+    nr.write_noise_report({"g": row(0.4)}, tmp_path, pairs_sha256=nr.pairs_digest(other), **meta)
+    assert list(json.loads((tmp_path / "noise.json").read_text())["results"]) == ["g"]
