@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from lira.eval.base import CachingEncoder
 from lira.eval.bitext import BitextRetrievalEvaluator
 from lira.eval.tatoeba import TatoebaEvaluator
 from lira.model_card import update_card
+from lira.models.prefix_cache import evaluation_cache
 from lira.train import train_arca
 
 SYSTEMS = {
@@ -46,6 +48,26 @@ class DemoResult:
     """The step whose model was kept (best dev score)."""
     dev: dict[str, dict[str, float]] | None = None
     warnings: list[str] | None = None
+    tatoeba_tests: dict[str, dict[str, float]] | None = None
+    """Paired bootstrap over Tatoeba sentences, trained minus untrained accuracy@1: per
+    ``lang/direction`` and ``mean/direction`` (mean over languages), with ``delta``, ``low``,
+    ``high`` (95% interval) and ``p``."""
+
+
+def tatoeba_tests(before: dict[tuple[str, str], Any], after: dict[tuple[str, str], Any], *, samples: int = 2000) -> dict[str, dict[str, float]]:
+    """Is each Tatoeba change beyond the noise of a 1,000-sentence test set? Paired bootstrap over
+    the sentences (``lira.eval.significance``) of the per-sentence hits before and after training,
+    per language and direction, and for each direction's mean over languages."""
+    from lira.eval.significance import paired_bootstrap
+
+    tests: dict[str, dict[str, float]] = {}
+    for direction in sorted({d for _, d in before}):
+        keys = sorted(lang for lang, d in before if d == direction and (lang, d) in after)
+        groups = [(f"{lang}/{direction}", [lang]) for lang in keys] + [(f"mean/{direction}", keys)]
+        for name, langs in groups:
+            result = paired_bootstrap({g: before[(g, direction)] for g in langs}, {g: after[(g, direction)] for g in langs}, samples=samples)
+            tests[name] = {"delta": result.delta, "low": result.low, "high": result.high, "p": result.p_value}
+    return tests
 
 
 def demo_config(quick: bool = False) -> LiraConfig:
@@ -65,11 +87,19 @@ def demo_config(quick: bool = False) -> LiraConfig:
     return config
 
 
-def evaluate_bitext(config: LiraConfig, encoder: Any, target: Any | None = None, split: str = "test") -> dict[str, float]:
+def bitext_evaluator(config: LiraConfig, split: str = "test") -> BitextRetrievalEvaluator:
     """Bitext retrieval on the test (or dev) pairs, read whole: ``data.max_chars`` filters training data only."""
     pairs = load_pairs(config.data.test if split == "test" else config.data.dev, split=split, languages=config.data.languages, max_chars=None)
-    evaluator = BitextRetrievalEvaluator.from_pairs(pairs, batch_size=config.eval.batch_size, max_pairs_per_language=config.eval.max_pairs_per_language)
-    return evaluator(encoder, target_encoder=target)
+    return BitextRetrievalEvaluator.from_pairs(pairs, batch_size=config.eval.batch_size, max_pairs_per_language=config.eval.max_pairs_per_language)
+
+
+def evaluate_bitext(config: LiraConfig, encoder: Any, target: Any | None = None, split: str = "test") -> dict[str, float]:
+    """Bitext retrieval on the test (or dev) pairs (see :func:`bitext_evaluator`)."""
+    return bitext_evaluator(config, split)(encoder, target_encoder=target)
+
+
+def _attached(cache: Any | None, model: Any) -> Any:
+    return cache.attached(model) if cache is not None else contextlib.nullcontext()
 
 
 def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: Console | None = None, resume: bool = True) -> DemoResult:
@@ -93,23 +123,35 @@ def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: 
     # A smoke run scores a Tatoeba sample; the real run scores every pair.
     tatoeba = TatoebaEvaluator(batch_size=config.eval.batch_size, max_pairs_per_language=100 if quick else None)
 
+    firefox = bitext_evaluator(config)
+
     console.print("[bold]2/4[/] evaluating before training (held-out Firefox split and the Tatoeba test set)")
-    metrics: dict[str, dict[str, float]] = {"student_before": evaluate_bitext(config, student)}
-    metrics["teacher"] = metrics["student_before"] if teacher is student else evaluate_bitext(config, teacher)
-    metrics["tatoeba_before"] = tatoeba(student)
+    # The trained model keeps the student's frozen lower layers: their states for the test texts
+    # are computed once here, and the evaluation after training reruns only the trained top layers.
+    cache = evaluation_cache(student.encoder)
+    if cache is not None:
+        cache.fill(student.encoder, sorted(set(firefox.texts()) | set(tatoeba.texts())), batch_size=config.eval.batch_size, encoding_only=True)
+    with _attached(cache, student.encoder):
+        metrics: dict[str, dict[str, float]] = {"student_before": firefox(student)}
+        metrics["tatoeba_before"] = tatoeba(student)
+    metrics["teacher"] = metrics["student_before"] if teacher is student else firefox(teacher)
+    hits_before = dict(tatoeba.last_hits)
 
     console.print(f"[bold]3/4[/] training Arca ({config.train.max_steps or config.train.epochs} {'steps' if config.train.max_steps else 'epochs'})")
     result = train_arca(config, resume=resume)
 
     console.print("[bold]4/4[/] evaluating after training")
     trained = CachingEncoder(ArcaEncoder.load(result.model_dir))
-    metrics["student_after"] = evaluate_bitext(config, trained)
-    metrics["student_to_teacher"] = evaluate_bitext(config, trained, target=teacher)
-    metrics["tatoeba_after"] = tatoeba(trained)
+    with _attached(cache, trained.encoder):
+        metrics["student_after"] = firefox(trained)
+        metrics["student_to_teacher"] = firefox(trained, target_encoder=teacher)
+        metrics["tatoeba_after"] = tatoeba(trained)
+    del cache
+    tests = tatoeba_tests(hits_before, tatoeba.last_hits)
     update_card(result.model_dir, test=card_test_scores(metrics))
 
     languages = [lang for lang in config.data.languages if f"{lang}/x2en/acc@1" in metrics["student_before"]]
-    demo = DemoResult(out_dir, metrics, languages, result.seconds, time.perf_counter() - start, result.steps, result.selected_step, result.dev, list(result.warnings))
+    demo = DemoResult(out_dir, metrics, languages, result.seconds, time.perf_counter() - start, result.steps, result.selected_step, result.dev, list(result.warnings), tests)
     write_demo_report(demo, config)
     plot_demo(out_dir)
     console.print(demo_table(demo))
@@ -149,15 +191,28 @@ def summary_line(demo: DemoResult) -> str:
 
     def change(before: str, after: str, direction: str) -> str:
         b, a = m[before][f"mean/{direction}/acc@1"], m[after][f"mean/{direction}/acc@1"]
-        return f"{b:.3f} -> {a:.3f} ({a - b:+.3f})"
+        test = (demo.tatoeba_tests or {}).get(f"mean/{direction}") if before.startswith("tatoeba") else None
+        p = f", p={test['p']:.3f}" if test else ""
+        return f"{b:.3f} -> {a:.3f} ({a - b:+.3f}{p})"
 
     tatoeba_langs = [lang for lang in demo.languages if f"{lang}/x2en/acc@1" in m["tatoeba_before"]]
-    worse = [lang for lang in tatoeba_langs for d in ("x2en", "en2x") if m["tatoeba_after"][f"{lang}/{d}/acc@1"] < m["tatoeba_before"][f"{lang}/{d}/acc@1"] - 0.005]
+    worse = [(lang, d) for lang in tatoeba_langs for d in ("x2en", "en2x") if m["tatoeba_after"][f"{lang}/{d}/acc@1"] < m["tatoeba_before"][f"{lang}/{d}/acc@1"] - 0.005]
+    tests = demo.tatoeba_tests or {}
+
+    def tested(key: str) -> str:
+        t = tests.get(key)
+        return f" p={t['p']:.3f}" if t else ""
+
+    which = [
+        f"{lang} {d.replace('2', '->')} {m['tatoeba_after'][f'{lang}/{d}/acc@1'] - m['tatoeba_before'][f'{lang}/{d}/acc@1']:+.3f}{tested(f'{lang}/{d}')}"
+        for lang, d in worse
+    ]
     kept = f", model of step {demo.selected_step} kept (best dev score)" if demo.selected_step not in (None, demo.steps) else ""
     return (
         f"Firefox test x->en {change('student_before', 'student_after', 'x2en')}, en->x {change('student_before', 'student_after', 'en2x')}; "
         f"Tatoeba x->en {change('tatoeba_before', 'tatoeba_after', 'x2en')}, en->x {change('tatoeba_before', 'tatoeba_after', 'en2x')}; "
-        f"Tatoeba languages more than 0.005 below the untrained student: {len(set(worse))}/{len(tatoeba_langs)}; "
+        f"Tatoeba languages more than 0.005 below the untrained student: {len({lang for lang, _ in worse})}/{len(tatoeba_langs)}"
+        f"{' (' + ', '.join(which) + ('; paired bootstrap over sentences' if tests else '') + ')' if which else ''}; "
         f"{demo.steps} steps{kept}, training {demo.train_seconds / 60:.1f} min, total {demo.total_seconds / 60:.1f} min"
     )
 
@@ -189,6 +244,7 @@ def write_demo_report(demo: DemoResult, config: LiraConfig) -> None:
         "selected_step": demo.selected_step,
         "dev": demo.dev,
         "warnings": demo.warnings or [],
+        "tatoeba_tests": demo.tatoeba_tests or {},
         "train_seconds": demo.train_seconds,
         "total_seconds": demo.total_seconds,
         "config": config.to_dict(),

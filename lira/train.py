@@ -36,6 +36,7 @@ from lira.data.retrieval import DEFAULT_MINING_DEPTH, RetrievalBatches, load_ret
 from lira.data.training_noise import TrainingNoise
 from lira.eval.dev import DevEvaluator, worse_sets
 from lira.model_card import update_card
+from lira.models.prefix_cache import evaluation_cache
 from lira.frozen_weights import check_resumable, drop_frozen_weights, frozen_digest
 from lira.lasr.head import LasrHead
 from lira.lasr.joint import HEAD_DIR, TASK, JointLasr, lasr_training_examples
@@ -331,11 +332,19 @@ def train_arca(
     if dev is not None and "dev_english_reference" in state:
         dev.english_reference = state["dev_english_reference"]  # a resumed run compares English with the untrained student's
 
+    # Every dev evaluation of the run sees the same frozen lower layers: their states are computed at
+    # the first one and later ones rerun only the trained top layers (a third of the work with the
+    # demo's 4 of 12). A study's own prefix cache already covers the dev texts; compile swaps the forward.
+    dev_cache = evaluation_cache(inner) if dev is not None and prefix_cache is None and tc.compile == "no" else None
+
     def evaluate_dev(step: int) -> None:
         """Score the dev sets, log them, and keep the model if it is the best so far."""
         if dev is None:
             return
-        scores = dev(inner)
+        if dev_cache is not None and not len(dev_cache):
+            dev_cache.fill(inner, dev.texts(), batch_size=config.eval.batch_size, encoding_only=True)
+        with dev_cache.attached(inner) if dev_cache is not None else contextlib.nullcontext():
+            scores = dev(inner)
         with dev_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps({"step": step, **scores}) + "\n")
         state.setdefault("dev_start", scores)

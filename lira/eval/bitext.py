@@ -80,6 +80,10 @@ class BitextRetrievalEvaluator(Evaluator):
     def languages(self) -> list[str]:
         return list(self.by_lang)
 
+    def texts(self) -> list[str]:
+        """Every text a call encodes, both sides (to fill a frozen-prefix cache with)."""
+        return sorted({t for items in self.by_lang.values() for pair in items for t in pair})
+
     def __call__(self, encoder: Encoder, target_encoder: Encoder | None = None, show_progress_bar: bool = False) -> dict[str, float]:
         target_encoder = target_encoder or encoder
         metrics: dict[str, float] = {}

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rich.console import Console
 
@@ -252,6 +253,9 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
 
     base_depth = study.lira.model.trainable_top_layers
     base_cache: list[Any] = []
+    # Reading and splitting the dev sets takes seconds; one instance serves the cache fill, the
+    # untrained reference and the English-neighbourhood scores.
+    dev_evaluator = functools.cache(lambda: DevEvaluator.from_config(study.lira))
 
     def prefix_cache_for(config: LiraConfig) -> Any:
         """The shared frozen-prefix cache, filled on first use (a rerun with nothing to train fills none)."""
@@ -261,7 +265,7 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
             t0 = time.perf_counter()
             student = ArcaEncoder.from_student(study.lira.model.student, study.lira.model)
             cache = FrozenPrefixCache.for_model(student)
-            texts: set[str] = set(DevEvaluator.from_config(study.lira).texts())
+            texts: set[str] = set(dev_evaluator().texts())
             texts.update(t for p in tatoeba_pairs for t in (p.en, p.text))
             cached = [run_config(study, s, n) for s, n in todo]
             sections = {json.dumps(dataclasses.asdict(c.data), sort_keys=True): c for c in cached if c.model.trainable_top_layers == base_depth}
@@ -309,8 +313,8 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
         console.print(f"  dev score {scores_line(result)}; {train_s / 60:.1f} min")
 
     cache = base_cache[0] if base_cache else None
-    untrained = _untrained_scores(study, cache, tatoeba, results_dir)
-    _score_english_kept(study, [(s, n) for s, n in runs if (results_dir / f"{s}-{n}.json").exists()], results_dir, console)
+    untrained = _untrained_scores(study, cache, tatoeba, results_dir, dev_evaluator)
+    _score_english_kept(study, [(s, n) for s, n in runs if (results_dir / f"{s}-{n}.json").exists()], results_dir, console, dev_evaluator)
     payload = {
         "study": {**{k: v for k, v in dataclasses.asdict(study).items() if k != "lira"}, "lira": study.lira.to_dict()},
         "fingerprint": study.fingerprint(),
@@ -331,17 +335,18 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
     return out
 
 
-def _score_english_kept(study: GeneralizationConfig, runs: list[tuple[str, int]], results_dir: Path, console: Console) -> None:
+def _score_english_kept(
+    study: GeneralizationConfig, runs: list[tuple[str, int]], results_dir: Path, console: Console, dev_evaluator: Callable[[], Any]
+) -> None:
     """``english_kept`` (``lira.eval.dev``: the share of each English dev sentence's 10 nearest
     neighbours that the trained model keeps from the untrained student) for every stored run that
     lacks it, from the run's saved model."""
     from lira.arca.model import ArcaEncoder
-    from lira.eval.dev import DevEvaluator
 
     missing = [(s, n) for s, n in runs if "english_kept" not in json.loads((results_dir / f"{s}-{n}.json").read_text(encoding="utf-8"))]
     if not missing:
         return
-    dev = DevEvaluator.from_config(study.lira)
+    dev = dev_evaluator()
     dev.english_neighbours_kept(ArcaEncoder.from_student(study.lira.model.student, study.lira.model))  # the reference
     for system, steps in missing:
         path = results_dir / f"{system}-{steps}.json"
@@ -359,20 +364,19 @@ def scores_line(result: dict[str, Any]) -> str:
     return f"{dev['dev_score']:.4f} (start {result['dev']['start']['dev_score']:.4f}); Tatoeba x->en {t['mean/x2en/acc@1']:.3f} en->x {t['mean/en2x/acc@1']:.3f}"
 
 
-def _untrained_scores(study: GeneralizationConfig, cache: Any, tatoeba: Any, results_dir: Path) -> dict[str, Any]:
+def _untrained_scores(study: GeneralizationConfig, cache: Any, tatoeba: Any, results_dir: Path, dev_evaluator: Callable[[], Any]) -> dict[str, Any]:
     """The untrained student on the dev sets and Tatoeba (the reference every system is compared with)."""
     path = results_dir / "untrained.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
     from lira.arca.model import ArcaEncoder
     from lira.eval.base import CachingEncoder
-    from lira.eval.dev import DevEvaluator
 
     student = ArcaEncoder.from_student(study.lira.model.student, study.lira.model)
     attach = cache.attached(student) if cache is not None else contextlib.nullcontext()
     with attach:
         encoder = CachingEncoder(student)
-        result = {"dev": DevEvaluator.from_config(study.lira)(encoder), "tatoeba": tatoeba(encoder)}
+        result = {"dev": dev_evaluator()(encoder), "tatoeba": tatoeba(encoder)}
         result["tatoeba_hits"] = {f"{lang}/{d}": hits.tolist() for (lang, d), hits in tatoeba.last_hits.items()}
     path.write_text(json.dumps(result) + "\n", encoding="utf-8")
     return result

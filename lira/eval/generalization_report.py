@@ -92,6 +92,7 @@ def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("self anchor (vs the MiniLM teacher)", "teacher_minilm", True),
         ("character n-gram agent", "plus_char_ngram", False), ("romanised agent", "plus_romanized", False),
         ("both agents + language-aware gate", "plus_agents", False),
+        ("the language input of the gate (vs a gate that sees the agents' vectors only, both agents on)", "plus_agents", False, "plus_agents_no_language"),
         ("both agents + gate on the contrastive term (vs the contrastive term alone, transformer agent): LiRA's default", "contrastive_agents", False, "peer_contrastive"),
         ("other projects' catalogs added to the training data (the out-of-domain dev comes from the same catalogs)", "data_plus_gettext", False),
         ("learning rate 1e-4 instead of 5e-5", "lr_1e-4", False), ("learning rate 2e-5 instead of 5e-5", "lr_2e-5", False),

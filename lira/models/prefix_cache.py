@@ -85,8 +85,11 @@ class FrozenPrefixCache:
         return [tuple(row[: int(m.sum())].tolist()) for row, m in zip(ids, mask)]
 
     @torch.inference_mode()
-    def fill(self, model: Any, texts: Sequence[str], prompt_name: str | None = None, *, batch_size: int = 64, progress: bool = False) -> int:
-        """Compute and keep the states of ``texts`` (with ``prompt_name``'s prefix); returns how many were new."""
+    def fill(self, model: Any, texts: Sequence[str], prompt_name: str | None = None, *, batch_size: int = 64, progress: bool = False, encoding_only: bool = False) -> int:
+        """Compute and keep the states of ``texts`` (with ``prompt_name``'s prefix); returns how many were new.
+
+        ``encoding_only``: keep them at the encoding length only (a cache that serves ``encode``,
+        e.g. evaluation, and never a training step)."""
         backbone = _backbone(model)
         _check_supported(backbone)
         fingerprint = frozen_fingerprint(model, self.frozen_layers)
@@ -102,7 +105,8 @@ class FrozenPrefixCache:
         device = next(backbone.parameters()).device
         # Training cuts texts at the training length, ``encode`` at the (longer) encoding length: a
         # long text has a key at each, and both are filled.
-        lengths = dict.fromkeys([model.transformer.model.max_seq_length, getattr(model, "encode_max_seq_length", None)])
+        encoding = getattr(model, "encode_max_seq_length", None)
+        lengths = dict.fromkeys([encoding] if encoding_only else [model.transformer.model.max_seq_length, encoding])
         for length in lengths:
             with model.transformer.length_limit(length):
                 for start in tqdm(range(0, len(unique), batch_size), desc="prefix cache", disable=not progress, leave=False):
@@ -116,7 +120,13 @@ class FrozenPrefixCache:
         if not todo:
             return 0
         inputs = {k: v[todo].to(device) for k, v in features.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-        hidden = backbone(**inputs, output_hidden_states=True).hidden_states[self.frozen_layers].float().cpu()
+        # Run the frozen layers only: the layers above would cost a full forward for states never kept.
+        layers = backbone.encoder.layer
+        backbone.encoder.layer = layers[: self.frozen_layers]
+        try:
+            hidden = backbone(**inputs, output_hidden_states=True).hidden_states[self.frozen_layers].float().cpu()
+        finally:
+            backbone.encoder.layer = layers
         for row, i in enumerate(todo):
             self.states[keys[i]] = hidden[row, : len(keys[i])].clone()
         return len(todo)
@@ -173,6 +183,22 @@ class FrozenPrefixCache:
             del embeddings.forward
             for layer in layers:
                 del layer.forward
+
+
+def evaluation_cache(model: Any) -> FrozenPrefixCache | None:
+    """An empty cache for ``model``'s frozen prefix, or None where it has none to cache (every layer
+    trained, trainable word embeddings, or not a BERT-style encoder).
+
+    Evaluations of one model before, during and after training (the dev sets at each checkpoint, a
+    test set before and after) see the same frozen lower layers each time: filled once, every later
+    evaluation runs only the trained top layers.
+    """
+    try:
+        cache = FrozenPrefixCache.for_model(model)
+        _check_supported(_backbone(model))
+    except (ValueError, NotImplementedError, AttributeError):
+        return None
+    return cache
 
 
 def _layer_returns_tuple() -> bool:
