@@ -88,6 +88,10 @@ SYSTEMS: dict[str, StudySystem] = {
         StudySystem("lr_1e-4", "learning rate 1e-4", "optimisation", {"train.learning_rate": 1e-4}),
         # -- data mix
         StudySystem("data_plus_gettext", "data: Firefox + other projects' catalogs (train splits)", "data", {"data.train": MIXED_DATA}),
+        # -- the switches that raised the reference's dev score, tried on LiRA's default itself
+        StudySystem("default_lr_1e-4", "LiRA's default, learning rate 1e-4", "optimisation", {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "train.learning_rate": 1e-4}),
+        StudySystem("default_data_plus_gettext", "LiRA's default, data: Firefox + other projects' catalogs", "data",
+                    {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "data.train": MIXED_DATA}),
         # -- peers at the same budget
         StudySystem("peer_kd_mse", "KD-MSE peer (Reimers & Gurevych: MiniLM teacher, MSE only)", "peer", KD_MSE),
         StudySystem("peer_contrastive", "contrastive only (in-batch translation ranking, as LaBSE), transformer agent", "peer", CONTRASTIVE_ONLY),

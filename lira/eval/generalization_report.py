@@ -97,6 +97,8 @@ def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("other projects' catalogs added to the training data (the out-of-domain dev comes from the same catalogs)", "data_plus_gettext", False),
         ("learning rate 1e-4 instead of 5e-5", "lr_1e-4", False), ("learning rate 2e-5 instead of 5e-5", "lr_2e-5", False),
         ("top 2 layers trained instead of 4", "depth_2", False), ("top 8 layers trained instead of 4", "depth_8", False),
+        ("learning rate 1e-4 instead of 5e-5, on LiRA's default", "default_lr_1e-4", False, "contrastive_agents"),
+        ("other projects' catalogs added to the training data, on LiRA's default (the out-of-domain dev comes from the same catalogs)", "default_data_plus_gettext", False, "contrastive_agents"),
     ]
     out = []
     for part, system, in_reference, *baseline in checks:
