@@ -9,7 +9,7 @@ import pytest
 
 from lira.config import ConfigError
 from lira.eval.generalization import SYSTEMS, GeneralizationConfig, restore_from_report, run_config, run_generalization
-from lira.eval.generalization_report import parts_verdicts, render_generalization
+from lira.eval.generalization_report import parts_table, parts_verdicts, render_generalization
 
 from .conftest import TINY_CORPUS
 
@@ -91,6 +91,13 @@ def test_parts_verdicts_follow_the_dev_score():
     verdicts = {v["system"]: v for v in parts_verdicts(rows)}
     assert verdicts["contrastive_agents"]["dev_gain"] == pytest.approx(0.01) and verdicts["contrastive_agents"]["earns_its_place"]
     assert verdicts["peer_contrastive"]["dev_gain"] == pytest.approx(-0.02)
+    # A gain of a few dev sentences does not count; a gain at 250 steps that is gone at 1000 is off.
+    assert not parts_verdicts([{"system": "arca", "dev_score": 0.80}, {"system": "plus_agents", "dev_score": 0.8005}])[0]["earns_its_place"]
+    small = [{"system": "arca", "dev_score": 0.80}, {"system": "lr_1e-4", "dev_score": 0.805}]
+    large = [{"system": "arca", "dev_score": 0.90}, {"system": "lr_1e-4", "dev_score": 0.9004}]
+    table = parts_table(parts_verdicts(small), parts_verdicts(large), 250, 1000)
+    assert "| +0.0050 | +0.0004 | gain gone at 1000 steps: off by default |" in table
+    assert "| raises the dev score |" in parts_table(parts_verdicts(small), None, 250, 1000)
 
 
 def test_unknown_system_is_a_config_error():
