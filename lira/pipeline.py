@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from lira.eval.base import CachingEncoder
 from lira.eval.bitext import BitextRetrievalEvaluator
 from lira.eval.tatoeba import TatoebaEvaluator
 from lira.model_card import update_card
-from lira.models.prefix_cache import evaluation_cache
+from lira.models.prefix_cache import attached_if, evaluation_cache
 from lira.train import train_arca
 
 SYSTEMS = {
@@ -98,10 +97,6 @@ def evaluate_bitext(config: LiraConfig, encoder: Any, target: Any | None = None,
     return bitext_evaluator(config, split)(encoder, target_encoder=target)
 
 
-def _attached(cache: Any | None, model: Any) -> Any:
-    return cache.attached(model) if cache is not None else contextlib.nullcontext()
-
-
 def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: Console | None = None, resume: bool = True) -> DemoResult:
     console = console or Console()
     config = config or demo_config(quick)
@@ -131,7 +126,7 @@ def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: 
     cache = evaluation_cache(student.encoder)
     if cache is not None:
         cache.fill(student.encoder, sorted(set(firefox.texts()) | set(tatoeba.texts())), batch_size=config.eval.batch_size, encoding_only=True)
-    with _attached(cache, student.encoder):
+    with attached_if(cache, student.encoder):
         metrics: dict[str, dict[str, float]] = {"student_before": firefox(student)}
         metrics["tatoeba_before"] = tatoeba(student)
     metrics["teacher"] = metrics["student_before"] if teacher is student else firefox(teacher)
@@ -142,7 +137,7 @@ def run_demo(config: LiraConfig | None = None, *, quick: bool = False, console: 
 
     console.print("[bold]4/4[/] evaluating after training")
     trained = CachingEncoder(ArcaEncoder.load(result.model_dir))
-    with _attached(cache, trained.encoder):
+    with attached_if(cache, trained.encoder):
         metrics["student_after"] = firefox(trained)
         metrics["student_to_teacher"] = firefox(trained, target_encoder=teacher)
         metrics["tatoeba_after"] = tatoeba(trained)

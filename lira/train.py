@@ -36,7 +36,7 @@ from lira.data.retrieval import DEFAULT_MINING_DEPTH, RetrievalBatches, load_ret
 from lira.data.training_noise import TrainingNoise
 from lira.eval.dev import DevEvaluator, worse_sets
 from lira.model_card import update_card
-from lira.models.prefix_cache import evaluation_cache
+from lira.models.prefix_cache import attached_if, evaluation_cache
 from lira.frozen_weights import check_resumable, drop_frozen_weights, frozen_digest
 from lira.lasr.head import LasrHead
 from lira.lasr.joint import HEAD_DIR, TASK, JointLasr, lasr_training_examples
@@ -343,7 +343,7 @@ def train_arca(
             return
         if dev_cache is not None and not len(dev_cache):
             dev_cache.fill(inner, dev.texts(), batch_size=config.eval.batch_size, encoding_only=True)
-        with dev_cache.attached(inner) if dev_cache is not None else contextlib.nullcontext():
+        with attached_if(dev_cache, inner):
             scores = dev(inner)
         with dev_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps({"step": step, **scores}) + "\n")

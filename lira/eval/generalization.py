@@ -25,7 +25,6 @@ Resumable: each system's result is kept as JSON under ``work_dir/results/<finger
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -239,7 +238,7 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
     from lira.eval.base import CachingEncoder
     from lira.eval.dev import DevEvaluator
     from lira.eval.tatoeba import TatoebaEvaluator, load_tatoeba
-    from lira.models.prefix_cache import FrozenPrefixCache
+    from lira.models.prefix_cache import FrozenPrefixCache, attached_if
     from lira.train import CHECKPOINT_DIR, DEV_METRICS_FILE, METRICS_FILE, train_arca, training_pairs
 
     console = console or Console()
@@ -292,8 +291,7 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
         trained = train_arca(config, progress=progress, prefix_cache=use_cache, resume=True)
         train_s = time.perf_counter() - t0
         model = ArcaEncoder.load(trained.model_dir)
-        attach = use_cache.attached(model) if use_cache is not None else contextlib.nullcontext()
-        with attach:
+        with attached_if(use_cache, model):
             scores = tatoeba(CachingEncoder(model))
             gates = gate_weights_by_language(model, tatoeba_pairs) if len(model.agents) > 1 else None
         out_dir = Path(config.train.output_dir)
@@ -375,10 +373,10 @@ def _untrained_scores(study: GeneralizationConfig, cache: Any, tatoeba: Any, res
         return json.loads(path.read_text(encoding="utf-8"))
     from lira.arca.model import ArcaEncoder
     from lira.eval.base import CachingEncoder
+    from lira.models.prefix_cache import attached_if
 
     student = ArcaEncoder.from_student(study.lira.model.student, study.lira.model)
-    attach = cache.attached(student) if cache is not None else contextlib.nullcontext()
-    with attach:
+    with attached_if(cache, student):
         encoder = CachingEncoder(student)
         result = {"dev": dev_evaluator()(encoder), "tatoeba": tatoeba(encoder)}
         result["tatoeba_hits"] = {f"{lang}/{d}": hits.tolist() for (lang, d), hits in tatoeba.last_hits.items()}

@@ -201,6 +201,11 @@ def evaluation_cache(model: Any) -> FrozenPrefixCache | None:
     return cache
 
 
+def attached_if(cache: FrozenPrefixCache | None, model: Any) -> contextlib.AbstractContextManager[None]:
+    """``cache.attached(model)``, or a block that changes nothing where there is no cache."""
+    return cache.attached(model) if cache is not None else contextlib.nullcontext()
+
+
 def _layer_returns_tuple() -> bool:
     import transformers
 
