@@ -80,6 +80,12 @@ class ModelConfig:
     trainable_top_layers: int | None = None
     """Train only the top N transformer layers (None: all). Lower layers then run without
     building a backward graph, which roughly halves a CPU step; the demo uses 4."""
+    frozen_dropout: bool | None = None
+    """With ``trainable_top_layers``: None or False: the frozen embeddings and lower layers run without
+    dropout in training, computing what they compute at inference (and what the frozen-prefix cache of
+    the generalization study and the suite holds, so those runs and ``lira train`` train alike);
+    True: their dropout stays on in training (LiRA before 7 Dec 2026; the product recipes'
+    committed reports were trained so and their configs keep it)."""
     agents: list[str] = field(default_factory=lambda: ["transformer", "char_ngram", "romanized"])
     """Encoding agents composed by the fusion gate: transformer first, then any of char_ngram,
     romanized. The default is all three: in the generalization study (docs/GENERALIZATION.md),
@@ -303,6 +309,10 @@ class TrainConfig:
     select_best: bool = True
     """Keep the evaluated model with the best dev score (mean of in-domain and out-of-domain
     accuracy@1) as ``model/``; the last step's model then goes to ``model-last/``."""
+    language_batches: bool | None = None
+    """True: every full training batch holds pairs of one language (``LengthGroupedBatchSampler``'s
+    ``groups``), so the in-batch negatives of an English sentence are sentences of the same language,
+    as in en -> x retrieval; None or False: batches mix languages."""
     compile: str = "no"
     """Compile the student's transformer with ``torch.compile`` for training: no, default,
     reduce-overhead (CUDA graphs: for a GPU whose step is bound by kernel launches, see

@@ -309,6 +309,7 @@ def train_arca(
     collate = PairCollator(inner, english_ids, noise)
     teacher_vectors = TeacherAnchorCache(teacher, len(english_ids)) if teacher is not None else None
     lengths = [len(p.text) + len(p.en) for p in pairs]
+    languages = [p.lang for p in pairs] if tc.language_batches else None
 
     state: dict[str, Any] = {"global_step": 0, "epoch": 0, "micro_in_epoch": 0, "pairs_seen": 0}
     resumed_from = None
@@ -374,7 +375,7 @@ def train_arca(
         if state["global_step"] == 0 and "dev_start" not in state:
             evaluate_dev(0)  # the untrained student: the reference every later score is compared with
         while state["global_step"] < total_steps and not stopped_early:
-            sampler = LengthGroupedBatchSampler(lengths, tc.batch_size, seed=tc.seed, epoch=state["epoch"])
+            sampler = LengthGroupedBatchSampler(lengths, tc.batch_size, seed=tc.seed, epoch=state["epoch"], groups=languages)
             collate.epoch = state["epoch"]  # before the loader (and any worker's copy of the collator) exists
             # A private generator: creating a DataLoader iterator draws a seed from it, and drawing
             # from the global RNG instead would shift dropout after a resume.

@@ -93,6 +93,31 @@ def test_trainable_top_layers_freezes_the_rest(tiny_models):
         ArcaEncoder.from_student(tiny_models["student"], ModelConfig(trainable_top_layers=5))
 
 
+@pytest.mark.parametrize("frozen_dropout", [None, True])
+def test_frozen_layers_train_without_dropout_unless_told(tiny_models, frozen_dropout):
+    # The frozen lower layers must compute in training what they compute at inference (and what the
+    # frozen-prefix cache holds); model.frozen_dropout=True keeps their dropout on (the old behaviour).
+    model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer"], trainable_top_layers=1, frozen_dropout=frozen_dropout))
+    backbone = model.transformer.model[0].auto_model
+    seen: list[torch.Tensor] = []
+    hook = backbone.encoder.layer[0].register_forward_hook(lambda _m, _i, out: seen.append((out[0] if isinstance(out, tuple) else out).detach().clone()))
+    features = model.prepare(TEXTS, ["vi"] * len(TEXTS))
+    model.eval()
+    model(features)
+    model.train()
+    torch.manual_seed(0)
+    model(features)
+    model(features)
+    hook.remove()
+    assert backbone.encoder.layer[1].training  # the trained layer keeps its dropout
+    if frozen_dropout:
+        assert backbone.encoder.layer[0].training and not torch.allclose(seen[1], seen[2])
+    else:
+        assert not backbone.encoder.layer[0].training and not backbone.embeddings.training
+        torch.testing.assert_close(seen[1], seen[0])
+        torch.testing.assert_close(seen[2], seen[0])
+
+
 def test_models_load_onto_a_visible_gpu_unless_told_otherwise(tiny_models, monkeypatch):
     from lira.models import device as device_module
     from lira.models.loading import load_sentence_transformer

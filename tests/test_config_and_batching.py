@@ -42,6 +42,24 @@ def test_length_grouped_batches_are_deterministic_complete_and_grouped():
     assert spread < 10  # random batches of 10 would spread ~80 of the 0..100 range
 
 
+def test_language_batches_hold_one_language_and_keep_the_epoch_length():
+    # 3 languages of 333, 334 and 336 pairs, batches of 32: 10 + 10 + 10 full one-language batches,
+    # leftovers 13 + 14 + 16 = 43 pooled into 2 batches, 32 in all = ceil(1003 / 32) as without groups.
+    groups = ["th"] * 333 + ["vi"] * 334 + ["bn"] * 336
+    lengths = [(i * 37) % 101 for i in range(len(groups))]
+    sampler = LengthGroupedBatchSampler(lengths, batch_size=32, seed=3, epoch=0, groups=groups)
+    batches = sampler.batches()
+    assert batches == LengthGroupedBatchSampler(lengths, batch_size=32, seed=3, epoch=0, groups=groups).batches()
+    assert sorted(i for b in batches for i in b) == list(range(len(groups)))
+    assert len(batches) == len(sampler) == len(LengthGroupedBatchSampler(lengths, batch_size=32).batches()) == 32
+    one_language = [b for b in batches if len({groups[i] for i in b}) == 1]
+    assert len(one_language) >= 30 and all(len(b) == 32 for b in one_language[:30])
+    mixed = LengthGroupedBatchSampler(lengths, batch_size=32, seed=3, epoch=0).batches()
+    assert sum(len({groups[i] for i in b}) == 1 for b in mixed) < 5  # without groups, languages mix
+    with pytest.raises(ValueError, match="2 labels for 3 lengths"):
+        LengthGroupedBatchSampler([1, 2, 3], batch_size=2, groups=["a", "b"])
+
+
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("train.batch_size", 0, "train.batch_size: expected an integer >= 1, got 0"),
     ("train.learning_rate", 0, "train.learning_rate: expected a number > 0, got 0.0"),

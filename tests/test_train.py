@@ -163,3 +163,24 @@ def test_the_default_objective_needs_no_teacher(tiny_models, tiny_pairs_file, tm
     record = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
     assert "loss_contrastive" in record and "loss_anchor" not in record and "loss_geometry" not in record
     assert result.steps == 3
+
+
+def test_language_batches_give_the_training_loop_one_language_per_batch(tiny_models, tiny_pairs_file, tmp_path, monkeypatch):
+    import lira.train
+
+    seen: list[list[str]] = []
+    collate = lira.train.PairCollator.__call__
+
+    def recording_collate(self, pairs):
+        seen.append([p.lang for p in pairs])
+        return collate(self, pairs)
+
+    monkeypatch.setattr(lira.train.PairCollator, "__call__", recording_collate)
+    # One epoch of the 12 tiny pairs in batches of 2: th, vi, id, ms and ur have two pairs each (one
+    # batch each); fil and bn one each, pooled into the epoch's only mixed batch.
+    cfg = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "run", max_steps=6, batch_size=2, language_batches=True)
+    train_arca(cfg, progress=False)
+    assert sorted(sorted(set(langs)) for langs in seen) == [["bn", "fil"], ["id"], ["ms"], ["th"], ["ur"], ["vi"]]
+    seen.clear()
+    train_arca(tiny_config(tiny_models, tiny_pairs_file, tmp_path / "mixed", max_steps=6, batch_size=2), progress=False)
+    assert sum(len(set(langs)) > 1 for langs in seen) > 1

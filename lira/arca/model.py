@@ -76,7 +76,7 @@ class ArcaEncoder(nn.Module):
         if self.config.freeze_word_embeddings:
             transformer.freeze_word_embeddings()
         if self.config.trainable_top_layers is not None:
-            transformer.freeze_below_top_layers(self.config.trainable_top_layers)
+            transformer.freeze_below_top_layers(self.config.trainable_top_layers, dropout=bool(self.config.frozen_dropout))
 
     # -- structure -------------------------------------------------------------------------
     @property

@@ -17,8 +17,9 @@ is more than test-sample noise.
 
 Every system freezes the same lower layers, so the hidden states there are computed once for
 every text of the study and shared (``lira.models.prefix_cache``): numbers agree with plain
-training up to float rounding and the frozen layers' dropout, about 3x sooner on a CPU. Systems
-that change the trainable depth train without it.
+training up to float rounding (the frozen layers run without dropout either way, see
+``model.frozen_dropout``), about 3x sooner on a CPU. Systems that change the trainable depth train
+without it: they ran before 7 Dec 2026 with the frozen layers' dropout on.
 
 Resumable: each system's result is kept as JSON under ``work_dir/results/<fingerprint>``.
 """
@@ -91,6 +92,8 @@ SYSTEMS: dict[str, StudySystem] = {
         StudySystem("default_lr_1e-4", "LiRA's default, learning rate 1e-4", "optimisation", {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "train.learning_rate": 1e-4}),
         StudySystem("default_data_plus_gettext", "LiRA's default, data: Firefox + other projects' catalogs", "data",
                     {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "data.train": MIXED_DATA}),
+        StudySystem("default_language_batches", "LiRA's default, one language per batch", "data",
+                    {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "train.language_batches": True}),
         # -- peers at the same budget
         StudySystem("peer_kd_mse", "KD-MSE peer (Reimers & Gurevych: MiniLM teacher, MSE only)", "peer", KD_MSE),
         StudySystem("peer_contrastive", "contrastive only (in-batch translation ranking, as LaBSE), transformer agent", "peer", CONTRASTIVE_ONLY),

@@ -11,8 +11,9 @@ N = 2 that is about a sixth of the encoder's work per text, for training and for
 hidden states after layer ``L - N``; ``with cache.attached(model): ...`` makes the model's
 embedding module return those states and its frozen layers pass them through, without changing
 the model's parameters or ``state_dict`` (checkpoints and ``save`` are unaffected). Outputs agree
-with the uncached model up to float rounding (tested); dropout in the frozen layers is not
-applied while attached (the cached states are eval-mode ones).
+with the uncached model up to float rounding (tested); the cached states are eval-mode ones, which
+is what the frozen layers compute in training too unless ``model.frozen_dropout`` is set, so a run
+trained with the cache is the run trained without it.
 
 A text that was not filled is an error naming it, never a silent recomputation with other
 weights; attaching to a model whose frozen weights differ from the ones the cache was filled

@@ -125,18 +125,32 @@ class TransformerAgent(EncodingAgent):
         backbone = self.model[0].auto_model
         backbone.get_input_embeddings().weight.requires_grad_(False)
 
-    def freeze_below_top_layers(self, top: int) -> None:
-        """Freeze the embeddings and every layer but the top ``top`` ones (encoders and decoders)."""
+    def freeze_below_top_layers(self, top: int, dropout: bool = False) -> None:
+        """Freeze the embeddings and every layer but the top ``top`` ones (encoders and decoders).
+
+        ``dropout=False``: the frozen modules also stay in eval mode when the model trains, so they
+        compute in training exactly what they compute at inference (and what a frozen-prefix cache
+        holds); True: their dropout stays on in training (``model.frozen_dropout``)."""
         backbone = self.model[0].auto_model
         layers = transformer_layers(backbone)
         if not 0 <= top <= len(layers):
             raise ValueError(f"model.trainable_top_layers={top}, but the student has {len(layers)} layers")
-        backbone.get_input_embeddings().requires_grad_(False)
+        frozen = [backbone.get_input_embeddings()]
         embeddings = getattr(backbone, "embeddings", None)
         if embeddings is not None:
-            embeddings.requires_grad_(False)
-        for layer in layers[: len(layers) - top]:
-            layer.requires_grad_(False)
+            frozen.append(embeddings)
+        frozen += list(layers[: len(layers) - top])
+        for module in frozen:
+            module.requires_grad_(False)
+        # A plain list (not registered as submodules: they already are, inside the backbone).
+        self._eval_in_training = [] if dropout else frozen
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> "TransformerAgent":
+        super().train(mode)
+        for module in getattr(self, "_eval_in_training", ()):
+            module.eval()
+        return self
 
 
 def position_limit(model: SentenceTransformer) -> int | None:
