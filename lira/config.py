@@ -159,6 +159,9 @@ class ArcaConfig:
     """Within the anchor term: weight of student(x_en) -> anchor(x_en), which keeps English from drifting."""
     contrastive_weight: float = 1.0
     contrastive_temperature: float = 0.05
+    contrastive_memory: int | None = None
+    """> 0: the contrastive term also ranks against the last N rows of earlier batches (detached;
+    cross-batch memory, ``lira.arca.memory``); None or 0: in-batch negatives only."""
     geometry_weight: float = 0.0
     geometry_mode: str = "cosine"
     """cosine: match the teacher's cosine similarities between English sentences; correlation: match
@@ -221,7 +224,7 @@ class ArcaConfig:
     def __post_init__(self) -> None:
         check_ranges(self, "arca", {
             "anchor_weight": ">= 0", "anchor_english_weight": ">= 0", "contrastive_weight": ">= 0",
-            "contrastive_temperature": "> 0", "geometry_weight": ">= 0",
+            "contrastive_temperature": "> 0", "contrastive_memory": ">= 0", "geometry_weight": ">= 0",
             "retrieval_weight": ">= 0", "retrieval_temperature": "> 0", "retrieval_batch_size": ">= 1",
             "retrieval_hard_negatives": ">= 0", "retrieval_mining_depth": ">= 1",
             "noise_anchor_weight": ">= 0", "noise_consistency_weight": ">= 0", "noise_level": "in [0, 1]",

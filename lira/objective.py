@@ -41,7 +41,7 @@ class ArcaObjective(nn.Module):
         super().__init__()
         self.config = config
         self.anchor = AnchorAlignmentLoss(english_weight=config.anchor_english_weight)
-        self.contrastive = ContrastiveAlignmentLoss(temperature=config.contrastive_temperature)
+        self.contrastive = ContrastiveAlignmentLoss(temperature=config.contrastive_temperature, memory_size=config.contrastive_memory or 0)
         self.geometry = GeometryPreservationLoss(mode=config.geometry_mode)
         self.retrieval = QueryTitleRetrievalLoss(temperature=config.retrieval_temperature or DEFAULT_RETRIEVAL_TEMPERATURE)
         self.noise_anchor = AnchorAlignmentLoss(english_weight=0.0)  # the noised copy -> the English anchor; English itself is the clean term's job
@@ -92,7 +92,7 @@ class ArcaObjective(nn.Module):
             if w["anchor"] > 0:
                 value = value + w["anchor"] * self.noise_anchor(noised_lrl, student_en, teacher_en)[0]
             if w["contrastive"] > 0:
-                value = value + w["contrastive"] * self.contrastive(noised_lrl, student_en, groups)[0]
+                value = value + w["contrastive"] * self.contrastive(noised_lrl, student_en, groups, remember=False)[0]
             total = total + w["noise_anchor"] * value
             logs["loss_noise_anchor"] = float(value.detach())
         if w["noise_consistency"] > 0 and noised_lrl is not None:

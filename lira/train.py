@@ -285,6 +285,8 @@ def train_arca(
     model = ArcaEncoder.from_student(config.model.student, config.model, device=str(device))
     model.card_facts = {"config": config.to_dict(), "languages": list(config.data.languages)}  # every saved model's card
     objective = ArcaObjective(config.arca)
+    if objective.contrastive.memory is not None:
+        accelerator.register_for_checkpointing(objective.contrastive.memory)  # a resumed run keeps its negatives
 
     joint = JointLasr(config, dim=model.dim) if config.lasr.enabled and config.lasr.schedule == "joint" else None
     new_ids = {id(p) for p in model.new_parameters()}

@@ -52,6 +52,34 @@ def test_contrastive_masks_duplicate_english_sources():
     assert float(unmasked) > float(masked)
 
 
+def test_contrastive_memory_adds_earlier_batches_as_negatives():
+    loss = ContrastiveAlignmentLoss(temperature=1.0, memory_size=3)
+    eye = torch.eye(2)
+    first, _ = loss(eye, eye, groups=torch.tensor([0, 1]))
+    assert float(first) == pytest.approx(math.log(1 + math.exp(-1)), rel=1e-5)  # empty memory: the plain loss
+    assert len(loss.memory) == 2
+    # Second batch: row 0 (source 2) is [1, 0]; the memory holds [1, 0] (source 0) and [0, 1] (source 1),
+    # so its x->en candidates are its own (cos 1), the batch's other (cos 0) and the memory's two (cos 1, 0).
+    # Row 1 repeats source 1: the memory row of source 1 is masked (a translation of the same sentence).
+    batch = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    second, parts = loss(batch, batch, groups=torch.tensor([2, 1]))
+    row0 = -math.log(math.e / (math.e + 1 + math.e + 1))
+    row1 = -math.log(math.e / (math.e + 1 + 1))  # own, the batch's other (cos 0), memory source 0 (cos 0)
+    assert parts["contrastive_x2en"] == pytest.approx((row0 + row1) / 2, rel=1e-5)
+    assert parts["contrastive_en2x"] == pytest.approx((row0 + row1) / 2, rel=1e-5)
+    assert len(loss.memory) == 3 and loss.memory.groups.tolist() == [1, 2, 1]  # oldest row dropped
+    loss(batch, batch, groups=torch.tensor([5, 6]), remember=False)
+    assert loss.memory.groups.tolist() == [1, 2, 1]
+    state = loss.memory.state_dict()
+    restored = ContrastiveAlignmentLoss(temperature=1.0, memory_size=3)
+    restored.memory.load_state_dict(state)
+    assert float(restored(batch, batch, groups=torch.tensor([2, 1]))[0]) == pytest.approx(float(loss(batch, batch, groups=torch.tensor([2, 1]))[0]))
+    with pytest.raises(ValueError, match="needs groups"):
+        loss(batch, batch)
+    with pytest.raises(ValueError, match="holds 3 rows, the config asks for 4"):
+        ContrastiveAlignmentLoss(memory_size=4).memory.load_state_dict(state)
+
+
 def test_contrastive_gradient_step_lowers_it():
     loss = ContrastiveAlignmentLoss(temperature=0.1)
     before, after = _descends(lambda a, b: loss(a, b), (6, 8), (6, 8), lr=0.05)

@@ -57,9 +57,15 @@ def test_training_lowers_the_objective_and_writes_logs(tiny_models, tiny_pairs_f
     assert len(list((tmp_path / "run" / "checkpoints").glob("step-*"))) == 1
 
 
-def test_interrupted_run_resumes_to_the_same_result(tiny_models, tiny_pairs_file, tmp_path):
-    unbroken = train_arca(tiny_config(tiny_models, tiny_pairs_file, tmp_path / "a"), progress=False)
+@pytest.mark.parametrize("memory", [None, 6])
+def test_interrupted_run_resumes_to_the_same_result(tiny_models, tiny_pairs_file, tmp_path, memory):
+    # With a contrastive memory the checkpoint must carry it: a resumed run without the rows of
+    # steps 1-2 would rank against other negatives and end elsewhere.
+    cfg_a = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "a")
+    cfg_a.arca.contrastive_memory = memory
+    unbroken = train_arca(cfg_a, progress=False)
     cfg_b = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "b")
+    cfg_b.arca.contrastive_memory = memory
     partial = train_arca(cfg_b, progress=False, stop_after_steps=3)  # dies after step 3; last checkpoint is step 2
     assert partial.steps == 3 and not partial.model_dir.exists()
     resumed = train_arca(cfg_b, progress=False)

@@ -94,6 +94,8 @@ SYSTEMS: dict[str, StudySystem] = {
                     {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "data.train": MIXED_DATA}),
         StudySystem("default_language_batches", "LiRA's default, one language per batch", "data",
                     {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "train.language_batches": True}),
+        StudySystem("default_memory_1024", "LiRA's default, contrastive memory of 1,024 earlier rows", "optimisation",
+                    {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "arca.contrastive_memory": 1024}),
         # -- peers at the same budget
         StudySystem("peer_kd_mse", "KD-MSE peer (Reimers & Gurevych: MiniLM teacher, MSE only)", "peer", KD_MSE),
         StudySystem("peer_contrastive", "contrastive only (in-batch translation ranking, as LaBSE), transformer agent", "peer", CONTRASTIVE_ONLY),

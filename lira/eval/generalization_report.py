@@ -105,6 +105,7 @@ def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("learning rate 1e-4 instead of 5e-5, on LiRA's default", "default_lr_1e-4", False, "contrastive_agents"),
         ("other projects' catalogs added to the training data, on LiRA's default (the out-of-domain dev comes from the same catalogs)", "default_data_plus_gettext", False, "contrastive_agents"),
         ("one language per batch (the in-batch negatives share the sentence's language), on LiRA's default", "default_language_batches", False, "contrastive_agents"),
+        ("a memory of the last 1,024 rows as extra contrastive negatives (cross-batch memory), on LiRA's default", "default_memory_1024", False, "contrastive_agents"),
     ]
     out = []
     for part, system, in_reference, *baseline in checks:

@@ -4,6 +4,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lira.arca.memory import EmbeddingMemory
+
 
 class ContrastiveAlignmentLoss(nn.Module):
     """Symmetric in-batch InfoNCE between sentences and their English translations.
@@ -19,6 +21,12 @@ class ContrastiveAlignmentLoss(nn.Module):
     in a batch twice (translated into two languages), its other copies are masked out of the
     negatives instead of being punished as wrong answers.
 
+    ``memory_size`` > 0: the last ``memory_size`` rows of earlier batches (``lira.arca.memory.
+    EmbeddingMemory``, detached) are extra negatives in both directions: cross-batch memory (Wang et
+    al., CVPR 2020), many more negatives than a CPU batch holds, as LaBSE gets from batches of
+    thousands. ``groups`` is then required (memory rows of the same English source are masked too);
+    ``remember=False`` scores a batch without adding it (the noised copies of the noise terms).
+
     Relation to other losses: ``AnchorAlignmentLoss`` pulls towards fixed teacher points; this loss
     only cares about relative ranking, which is what retrieval measures.
 
@@ -28,22 +36,34 @@ class ContrastiveAlignmentLoss(nn.Module):
         value, parts = loss(student(x_vi), student(x_en), groups=english_ids)
     """
 
-    def __init__(self, temperature: float = 0.05) -> None:
+    def __init__(self, temperature: float = 0.05, memory_size: int = 0) -> None:
         super().__init__()
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
         self.temperature = temperature
+        self.memory = EmbeddingMemory(memory_size) if memory_size else None
 
     def forward(
-        self, lrl: torch.Tensor, en: torch.Tensor, groups: torch.Tensor | None = None
+        self, lrl: torch.Tensor, en: torch.Tensor, groups: torch.Tensor | None = None, *, remember: bool = True
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        logits = F.normalize(lrl, dim=-1) @ F.normalize(en, dim=-1).T / self.temperature
+        lrl, en = F.normalize(lrl, dim=-1), F.normalize(en, dim=-1)
+        logits = lrl @ en.T / self.temperature
         if groups is not None:
             same = groups[:, None] == groups[None, :]
             same.fill_diagonal_(False)
             logits = logits.masked_fill(same, float("-inf"))
         labels = torch.arange(logits.size(0), device=logits.device)
-        x2en = F.cross_entropy(logits, labels)
-        en2x = F.cross_entropy(logits.T, labels)
+        x2en_logits, en2x_logits = logits, logits.T
+        if self.memory is not None:
+            if groups is None:
+                raise ValueError("the contrastive memory needs groups (English-source ids) to mask translations of the same sentence")
+            if len(self.memory):
+                seen = groups[:, None] == self.memory.groups[None, :].to(groups.device)  # type: ignore[index]
+                x2en_logits = torch.cat([logits, (lrl @ self.memory.en.to(lrl).T / self.temperature).masked_fill(seen, float("-inf"))], dim=1)  # type: ignore[union-attr]
+                en2x_logits = torch.cat([logits.T, (en @ self.memory.lrl.to(en).T / self.temperature).masked_fill(seen, float("-inf"))], dim=1)  # type: ignore[union-attr]
+            if remember:
+                self.memory.add(lrl, en, groups)
+        x2en = F.cross_entropy(x2en_logits, labels)
+        en2x = F.cross_entropy(en2x_logits, labels)
         total = (x2en + en2x) / 2
         return total, {"contrastive_x2en": float(x2en.detach()), "contrastive_en2x": float(en2x.detach())}
