@@ -313,8 +313,8 @@ class TrainConfig:
     """Keep the evaluated model with the best dev score (mean of in-domain and out-of-domain
     accuracy@1) as ``model/``; the last step's model then goes to ``model-last/``."""
     language_batches: bool | None = None
-    """True: every full training batch holds pairs of one language (``LengthGroupedBatchSampler``'s
-    ``groups``), so the in-batch negatives of an English sentence are sentences of the same language,
+    """True: every training batch holds pairs of one language (``LengthGroupedBatchSampler``'s
+    ``groups``; only the few batches cut from each language's leftovers mix), so the in-batch negatives of an English sentence are sentences of the same language,
     as in en -> x retrieval; None or False: batches mix languages."""
     compile: str = "no"
     """Compile the student's transformer with ``torch.compile`` for training: no, default,

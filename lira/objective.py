@@ -78,7 +78,9 @@ class ArcaObjective(nn.Module):
             total = total + w["anchor"] * value
             logs.update(parts, loss_anchor=float(value.detach()))
         if w["contrastive"] > 0:
-            value, parts = self.contrastive(student_lrl, student_en, groups)
+            # Added to the memory (if any) only after every view of the batch is scored: the noised
+            # copies below must not meet this batch's clean rows a second time among the negatives.
+            value, parts = self.contrastive(student_lrl, student_en, groups, remember=False)
             total = total + w["contrastive"] * value
             logs.update(parts, loss_contrastive=float(value.detach()))
         if w["geometry"] > 0:
@@ -103,6 +105,8 @@ class ArcaObjective(nn.Module):
             value, parts = self.retrieval(retrieval.queries, retrieval.titles, retrieval.positives, retrieval.false_negatives)
             total = total + w["retrieval"] * value
             logs.update(parts, loss_retrieval=float(value.detach()))
+        if w["contrastive"] > 0 and groups is not None:
+            self.contrastive.remember(student_lrl, student_en, groups)
         logs["loss"] = float(total.detach())
         return total, logs
 

@@ -253,6 +253,8 @@ def train_arca(
     tc = config.train
     if tc.compile != "no" and prefix_cache is not None:
         raise ValueError("train.compile cannot be combined with a frozen-prefix cache (it swaps the backbone's forward at run time)")
+    if config.model.frozen_dropout and prefix_cache is not None:
+        raise ValueError("model.frozen_dropout cannot be combined with a frozen-prefix cache (it holds the frozen layers' eval-mode states, without dropout)")
     output_dir = Path(tc.output_dir)
     # find_unused_parameters: the backbone's pooler (sentence-transformers never reads it) and a
     # one-agent fusion gate get no gradient; without it DDP stops at the second step.
@@ -319,6 +321,9 @@ def train_arca(
     if checkpoint is not None:
         state = json.loads((checkpoint / STATE_FILE).read_text(encoding="utf-8"))
         check_resumable(checkpoint, model, state.get("frozen_sha256"), digest)
+        if objective.contrastive.memory is not None and not (checkpoint / "custom_checkpoint_0.pkl").exists():
+            raise ValueError(f"{checkpoint}: written without a contrastive memory, but arca.contrastive_memory is set; "
+                             "resume with the config the run started with, or start a new train.output_dir")
         accelerator.load_state(str(checkpoint), strict=False)  # the frozen weights stay as the student has them
         resumed_from = state["global_step"]
         accelerator.print(f"resumed from {checkpoint} (step {resumed_from})")

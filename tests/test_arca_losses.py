@@ -80,6 +80,21 @@ def test_contrastive_memory_adds_earlier_batches_as_negatives():
         ContrastiveAlignmentLoss(memory_size=4).memory.load_state_dict(state)
 
 
+def test_objective_adds_a_batch_to_the_memory_once_after_every_view_is_scored():
+    # The noised copies are scored against the memory as it was before this batch: the batch's own
+    # clean rows must not come back among their negatives (they are in the batch already).
+    torch.manual_seed(0)
+    lrl, en, noised = torch.randn(4, 8), torch.randn(4, 8), torch.randn(4, 8)
+    groups = torch.arange(4)
+    config = ArcaConfig(anchor_weight=0.0, anchor_english_weight=0.0, contrastive_weight=1.0, contrastive_memory=16, noise_anchor_weight=1.0)
+    objective = ArcaObjective(config)
+    _, logs = objective(lrl, en, None, groups, noised_lrl=noised)
+    plain = ContrastiveAlignmentLoss()
+    assert logs["loss_noise_anchor"] == pytest.approx(float(plain(noised, en, groups)[0]), rel=1e-5)
+    assert logs["loss_contrastive"] == pytest.approx(float(plain(lrl, en, groups)[0]), rel=1e-5)
+    assert len(objective.contrastive.memory) == 4  # the clean batch, once
+
+
 def test_contrastive_gradient_step_lowers_it():
     loss = ContrastiveAlignmentLoss(temperature=0.1)
     before, after = _descends(lambda a, b: loss(a, b), (6, 8), (6, 8), lr=0.05)

@@ -190,3 +190,19 @@ def test_language_batches_give_the_training_loop_one_language_per_batch(tiny_mod
     seen.clear()
     train_arca(tiny_config(tiny_models, tiny_pairs_file, tmp_path / "mixed", max_steps=6, batch_size=2), progress=False)
     assert sum(len(set(langs)) > 1 for langs in seen) > 1
+
+
+def test_frozen_dropout_refuses_a_frozen_prefix_cache(tiny_models, tiny_pairs_file, tmp_path):
+    # The cache holds eval-mode states: a run asking for dropout in the frozen layers would silently not get it.
+    cfg = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "run")
+    cfg.model.trainable_top_layers, cfg.model.frozen_dropout = 1, True
+    with pytest.raises(ValueError, match="frozen_dropout cannot be combined with a frozen-prefix cache"):
+        train_arca(cfg, progress=False, prefix_cache=object())
+
+
+def test_resuming_with_a_memory_the_checkpoint_lacks_is_a_clear_error(tiny_models, tiny_pairs_file, tmp_path):
+    cfg = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "run")
+    train_arca(cfg, progress=False, stop_after_steps=3)
+    cfg.arca.contrastive_memory = 8
+    with pytest.raises(ValueError, match="written without a contrastive memory"):
+        train_arca(cfg, progress=False)

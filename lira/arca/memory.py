@@ -19,7 +19,9 @@ class EmbeddingMemory:
     same pair an epoch later) is masked out rather than taken for a negative.
 
     ``state_dict`` / ``load_state_dict`` let a checkpoint carry the memory (``Accelerator.
-    register_for_checkpointing``), so a resumed run continues with the same negatives.
+    register_for_checkpointing``), so a resumed run continues with the same negatives. Accelerate
+    saves the main process's copy only: with several processes every rank resumes with rank 0's rows
+    (still rows of the same run, a few steps old, not the rank's own).
     """
 
     def __init__(self, capacity: int) -> None:
@@ -36,8 +38,10 @@ class EmbeddingMemory:
     def add(self, lrl: torch.Tensor, en: torch.Tensor, groups: torch.Tensor) -> None:
         """Append a batch (detached, on the batch's device) and drop the oldest rows over capacity."""
         lrl, en, groups = lrl.detach(), en.detach(), groups.detach()
-        if self.groups is not None:
-            lrl, en, groups = torch.cat([self.lrl, lrl]), torch.cat([self.en, en]), torch.cat([self.groups, groups])  # type: ignore[list-item]
+        if self.groups is not None:  # rows restored from a checkpoint sit on the CPU: join them on the batch's device
+            lrl = torch.cat([self.lrl.to(lrl), lrl])  # type: ignore[union-attr]
+            en = torch.cat([self.en.to(en), en])  # type: ignore[union-attr]
+            groups = torch.cat([self.groups.to(groups.device), groups])
         self.lrl, self.en, self.groups = lrl[-self.capacity :], en[-self.capacity :], groups[-self.capacity :]
 
     def state_dict(self) -> dict[str, Any]:

@@ -16,8 +16,8 @@ class LengthGroupedBatchSampler:
     batch order is shuffled again. The same (seed, epoch) always gives the same batches, which is
     what lets a resumed run skip exactly the batches it had already consumed.
 
-    ``groups`` (one label per index, e.g. each pair's language): every full batch then holds one
-    group only. With an in-batch contrastive loss this makes the negatives of an English sentence
+    ``groups`` (one label per index, e.g. each pair's language): every batch then holds one group
+    only, except those cut from the pooled leftovers (below). With an in-batch contrastive loss this makes the negatives of an English sentence
     other sentences *of the same language*, which is what en -> x retrieval has to tell apart (in
     a mixed batch most negatives are told apart by their script alone). Each group's last, partial
     batch goes into a pool that is length-sorted and cut like the rest, so the epoch has exactly

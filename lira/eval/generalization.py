@@ -267,7 +267,7 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
 
     def prefix_cache_for(config: LiraConfig) -> Any:
         """The shared frozen-prefix cache, filled on first use (a rerun with nothing to train fills none)."""
-        if not study.prefix_cache or config.model.trainable_top_layers != base_depth:
+        if not study.prefix_cache or config.model.trainable_top_layers != base_depth or config.model.frozen_dropout:
             return None
         if not base_cache:
             t0 = time.perf_counter()

@@ -647,7 +647,7 @@ def run_suite(suite: SuiteConfig, *, console: Console | None = None, progress: b
         bar.set_description(f"suite: training {name_of(key)}")
         t0 = time.perf_counter()
         config = run_config(suite, spec, seed)
-        train_arca(config, progress=progress, prefix_cache=cache)
+        train_arca(config, progress=progress, prefix_cache=None if config.model.frozen_dropout else cache)
         # The finished model is all the study reads; its resume checkpoints (~0.6 GB a run) are not.
         shutil.rmtree(Path(config.train.output_dir) / CHECKPOINT_DIR, ignore_errors=True)
         timings[f"train/{name_of(key)}_s"] = time.perf_counter() - t0

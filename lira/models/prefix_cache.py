@@ -101,8 +101,9 @@ class FrozenPrefixCache:
         prompt = model.transformer.prompt(prompt_name or model.config.prompt_name)
         unique = sorted(set(texts), key=len)
         added = 0
-        was_training = backbone.training
-        backbone.eval()
+        # Through the model's own train()/eval(): it keeps frozen layers in eval mode (model.frozen_dropout).
+        was_training = model.training
+        model.eval()
         device = next(backbone.parameters()).device
         # Training cuts texts at the training length, ``encode`` at the (longer) encoding length: a
         # long text has a key at each, and both are filled.
@@ -112,7 +113,7 @@ class FrozenPrefixCache:
             with model.transformer.length_limit(length):
                 for start in tqdm(range(0, len(unique), batch_size), desc="prefix cache", disable=not progress, leave=False):
                     added += self._fill_batch(backbone, model.transformer.prepare(unique[start : start + batch_size], prompt), device)
-        backbone.train(was_training)
+        model.train(was_training)
         return added
 
     def _fill_batch(self, backbone: torch.nn.Module, features: dict[str, torch.Tensor], device: torch.device) -> int:

@@ -25,7 +25,7 @@ class ContrastiveAlignmentLoss(nn.Module):
     EmbeddingMemory``, detached) are extra negatives in both directions: cross-batch memory (Wang et
     al., CVPR 2020), many more negatives than a CPU batch holds, as LaBSE gets from batches of
     thousands. ``groups`` is then required (memory rows of the same English source are masked too);
-    ``remember=False`` scores a batch without adding it (the noised copies of the noise terms).
+    ``remember=False`` scores a batch without adding it (``remember`` adds it later).
 
     Relation to other losses: ``AnchorAlignmentLoss`` pulls towards fixed teacher points; this loss
     only cares about relative ranking, which is what retrieval measures.
@@ -42,6 +42,12 @@ class ContrastiveAlignmentLoss(nn.Module):
             raise ValueError(f"temperature must be positive, got {temperature}")
         self.temperature = temperature
         self.memory = EmbeddingMemory(memory_size) if memory_size else None
+
+    def remember(self, lrl: torch.Tensor, en: torch.Tensor, groups: torch.Tensor) -> None:
+        """Add a batch to the memory (when there is one) without scoring it: a caller that scores
+        several views of one batch (clean and noised) scores them all first, then adds the batch once."""
+        if self.memory is not None:
+            self.memory.add(F.normalize(lrl, dim=-1), F.normalize(en, dim=-1), groups)
 
     def forward(
         self, lrl: torch.Tensor, en: torch.Tensor, groups: torch.Tensor | None = None, *, remember: bool = True
