@@ -77,6 +77,11 @@ def generalization_parts(root: Path) -> str:
     return parts_table(summary["parts"], summary.get("parts_large"), summary.get("base_steps"), summary.get("large_steps"))
 
 
+def generalization_leave_out(root: Path) -> str:
+    """The leave-catalogs-out check (``scripts/catalog_leave_out.py`` writes the Markdown)."""
+    return (root / "reports" / "generalization" / "leave_out.md").read_text(encoding="utf-8")
+
+
 def _section(path: Path, heading: str) -> str:
     """The body of one ``### heading`` section of a report's Markdown, up to the next heading."""
     text = path.read_text(encoding="utf-8")
@@ -265,6 +270,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
     "headline": headline,
     "demo": demo_table,
     "generalization-parts": generalization_parts,
+    "generalization-leave-out": generalization_leave_out,
     "generalization-runs": generalization_runs,
     "parallel-counts": parallel_counts,
     "products": products_table,
