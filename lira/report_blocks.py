@@ -43,7 +43,8 @@ def headline(root: Path) -> str:
     # The demo scores a smaller dev sample (100 pairs per language; accuracy@1 over fewer candidates is
     # higher), so its dev number is not comparable with the study's and is left out of this column.
     rows.append((f"**LiRA `lira demo`** ({demo['steps']} steps, CPU)", demo["metrics"]["tatoeba_after"], None))
-    names = {"contrastive_agents": "**LiRA default** = contrastive + agents and gate", "peer_contrastive": "contrastive-only peer (LaBSE-style, transformer agent)", "arca": "Arca, all terms (self anchor + geometry)",
+    names = {"default_data_plus_gettext": "**LiRA default** = contrastive + agents and gate, Firefox + other catalogs",
+             "contrastive_agents": "contrastive + agents and gate, Firefox pairs only", "peer_contrastive": "contrastive-only peer (LaBSE-style, transformer agent)", "arca": "Arca, all terms (self anchor + geometry)",
              "peer_kd_mse": "KD-MSE peer (MiniLM teacher)", "teacher_minilm_agents": "LiRA before this study (MiniLM teacher, 3 agents)"}
     for steps in (large, base):
         for system, label in names.items():

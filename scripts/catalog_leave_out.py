@@ -3,13 +3,13 @@
 The generalization study's "extra catalogs" system trains on the Firefox pairs plus every other
 catalog's train split, and its out-of-domain dev split comes from those same catalogs, so its dev
 gain cannot say whether the catalogs help on software text they do not contain. Here LiRA's default
-recipe is trained on Firefox plus some catalog families only (``--train-families``, default MATE and
+recipe (``lira demo``'s, with ``data.train_catalogs`` off) is trained on Firefox plus some catalog families only (``--train-families``, default MATE and
 Cinnamon) and scored on the dev split of the families it never saw (``--held-out``, default Xfce and
 Debian), beside the same recipe on Firefox alone and the untrained student; a paired bootstrap over
 the held-out pairs says whether the difference is beyond sampling noise.
 
     python scripts/catalog_leave_out.py                                # trains both models (~10 min on 2 CPU cores)
-    python scripts/catalog_leave_out.py --baseline runs/demo/model     # reuse `lira demo`'s model as the Firefox-only one
+    python scripts/catalog_leave_out.py --baseline DIR                 # reuse a trained Firefox-only model
 
 Writes ``reports/generalization/leave_out.{json,md}`` (the md is a block of docs/GENERALIZATION.md).
 """
@@ -60,6 +60,7 @@ def main() -> None:
         sets hold held-out pairs, so no checkpoint is chosen on them)."""
         config = demo_config()
         config.train.max_steps, config.train.select_best = args.steps, False
+        config.data.train_catalogs = None  # the families to train on are named here, not taken from the default
         config.train.output_dir = str(work / name)
         if extra:
             path = work / f"{name}.train.jsonl.gz"
@@ -77,8 +78,8 @@ def main() -> None:
     held = [p for p in load_pairs(str(shipped_ood_dev()), split="dev", languages=LANGS, max_chars=None) if family(p) in args.held_out]
     evaluator = BitextRetrievalEvaluator.from_pairs(held, batch_size=128)
     config = demo_config()
-    systems = {"untrained student": None, "LiRA default, Firefox pairs": baseline_dir,
-               f"LiRA default, Firefox + {' + '.join(args.train_families)}": mixed_dir}
+    systems = {"untrained student": None, "default recipe, Firefox pairs": baseline_dir,
+               f"default recipe, Firefox + {' + '.join(args.train_families)}": mixed_dir}
     scores, hits = {}, {}
     for label, path in systems.items():
         model = ArcaEncoder.from_student(config.model.student, config.model) if path is None else ArcaEncoder.load(path)

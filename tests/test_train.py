@@ -206,3 +206,20 @@ def test_resuming_with_a_memory_the_checkpoint_lacks_is_a_clear_error(tiny_model
     cfg.arca.contrastive_memory = 8
     with pytest.raises(ValueError, match="written without a contrastive memory"):
         train_arca(cfg, progress=False)
+
+
+def test_default_training_data_adds_the_other_catalogs_train_split(tiny_pairs_file):
+    from lira.data.pairs import load_pairs
+    from lira.eval.dev import shipped_ood_dev
+    from lira.train import training_pairs
+
+    cfg = LiraConfig()
+    cfg.data.languages = ["fil"]
+    firefox = load_pairs(None, split="train", languages=["fil"])
+    catalogs = load_pairs(str(shipped_ood_dev()), split="train", languages=["fil"])
+    assert cfg.data.train_catalogs and len(firefox) > 0 and len(catalogs) > 0
+    assert training_pairs(cfg) == firefox + catalogs
+    cfg.data.train_catalogs = False
+    assert training_pairs(cfg) == firefox
+    cfg.data.train_catalogs, cfg.data.train, cfg.data.languages = True, str(tiny_pairs_file), ["th"]
+    assert training_pairs(cfg) == load_pairs(str(tiny_pairs_file), split="train", languages=["th"])  # your own file replaces both
