@@ -31,11 +31,10 @@ from lira.arca.teacher import load_teacher
 from lira.arca.teacher_cache import TeacherAnchorCache
 from lira.config import LiraConfig
 from lira.data.batching import LengthGroupedBatchSampler
-from lira.eval.dev import shipped_ood_dev
 from lira.data.pairs import ParallelPair, load_pairs
 from lira.data.retrieval import DEFAULT_MINING_DEPTH, RetrievalBatches, load_retrieval_data
 from lira.data.training_noise import TrainingNoise
-from lira.eval.dev import DevEvaluator, worse_sets
+from lira.eval.dev import DevEvaluator, shipped_ood_dev, worse_sets
 from lira.model_card import update_card
 from lira.models.prefix_cache import attached_if, evaluation_cache
 from lira.frozen_weights import check_resumable, drop_frozen_weights, frozen_digest

@@ -47,8 +47,8 @@ ARCA_ALL_TERMS = {"model.teacher": "self", "arca.anchor_weight": 1.0, "arca.anch
 transformer agent alone (the agents are a row of their own). LiRA's default before this study."""
 CONTRASTIVE_ONLY = {"arca.anchor_weight": 0.0, "arca.anchor_english_weight": 0.0, "arca.geometry_weight": 0.0, "arca.contrastive_weight": 1.0}
 KD_MSE = {"model.teacher": ENGLISH_TEACHER, "arca.contrastive_weight": 0.0, "arca.geometry_weight": 0.0}
-MIXED_DATA = "firefox+gettext"
-"""``data.train`` placeholder of the data-mix system: the Firefox and the other catalogs' train splits."""
+EXTRA_CATALOGS = {"data.train_catalogs": True}
+"""The data-mix systems' switch: the Firefox pairs plus the other catalogs' train splits (``training_pairs``)."""
 
 
 @dataclass(frozen=True)
@@ -87,11 +87,11 @@ SYSTEMS: dict[str, StudySystem] = {
         StudySystem("lr_2e-5", "learning rate 2e-5", "optimisation", {"train.learning_rate": 2e-5}),
         StudySystem("lr_1e-4", "learning rate 1e-4", "optimisation", {"train.learning_rate": 1e-4}),
         # -- data mix
-        StudySystem("data_plus_gettext", "data: Firefox + other projects' catalogs (train splits)", "data", {"data.train": MIXED_DATA}),
+        StudySystem("data_plus_gettext", "data: Firefox + other projects' catalogs (train splits)", "data", EXTRA_CATALOGS),
         # -- the switches that raised the reference's dev score, tried on LiRA's default itself
         StudySystem("default_lr_1e-4", "contrastive + agents (Firefox pairs), learning rate 1e-4", "optimisation", {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "train.learning_rate": 1e-4}),
         StudySystem("default_data_plus_gettext", "contrastive + agents, Firefox + other projects' catalogs: LiRA's default", "data",
-                    {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "data.train": MIXED_DATA}),
+                    {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS}),
         StudySystem("default_language_batches", "contrastive + agents (Firefox pairs), one language per batch", "data",
                     {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "train.language_batches": True}),
         StudySystem("default_memory_1024", "contrastive + agents (Firefox pairs), contrastive memory of 1,024 earlier rows", "optimisation",
@@ -166,27 +166,11 @@ def _without_none(data: Any) -> Any:
 
 
 def run_config(study: GeneralizationConfig, system: str, steps: int) -> LiraConfig:
-    spec = SYSTEMS[system]
-    overrides = dict(spec.overrides)
-    if overrides.get("data.train") == MIXED_DATA:
-        overrides["data.train"] = str(_mixed_training_file(study))
-    config = study.lira.override(overrides)
+    config = study.lira.override(dict(SYSTEMS[system].overrides))
     config.train.max_steps = steps
     config.train.checkpoint_every = study.dev_every
     config.train.output_dir = str(Path(study.work_dir) / "runs" / study.fingerprint() / f"{system}-{steps}")
     return config
-
-
-def _mixed_training_file(study: GeneralizationConfig) -> Path:
-    """The shipped Firefox train split plus the other projects' catalogs' train split, as one file."""
-    from lira.data.pairs import load_pairs, save_pairs_jsonl
-    from lira.eval.dev import shipped_ood_dev
-
-    path = Path(study.work_dir) / "data" / "firefox+gettext.train.jsonl.gz"
-    if not path.exists():
-        pairs = load_pairs(None, split="train") + load_pairs(str(shipped_ood_dev()), split="train")
-        save_pairs_jsonl(pairs, path)
-    return path
 
 
 def gate_weights_by_language(model: Any, pairs: list[Any], batch_size: int = 128) -> dict[str, list[float]]:
