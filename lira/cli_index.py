@@ -115,11 +115,12 @@ def search_command(
     hybrid: Optional[str] = typer.Option(None, help="Fuse with the index's BM25 side (built with --bm25): rrf (reciprocal-rank fusion) or weighted (min-max normalised scores)."),
     weight: Optional[float] = typer.Option(None, help="--hybrid weighted: weight of the dense side, 0..1 (default: the index's --hybrid-weight, else 0.5)."),
     depth: int = typer.Option(100, help="--hybrid: how many of each ranking are fused."),
+    translate_query: Optional[str] = typer.Option(None, "--translate-query", metavar="LANG", help="--hybrid: the queries' language; the BM25 side searches them translated word by word into English with the product lexicon (cross-lingual search of an English catalogue), the dense side as typed."),
 ) -> None:
     """Search an index: the top-k documents for each query (dense, or fused with BM25 by --hybrid)."""
     import warnings
 
-    from lira.index.faiss_index import LiraIndexError, ModelMismatchWarning, load_index, search
+    from lira.index.faiss_index import LiraIndexError, ModelMismatchWarning, load_index, search, translate_queries
 
     texts = list(query or [])
     if queries is not None:
@@ -132,24 +133,37 @@ def search_command(
         raise typer.BadParameter(f"choose rrf or weighted, not {hybrid!r}", param_hint="--hybrid")
     if weight is not None and (hybrid != "weighted" or not 0.0 <= weight <= 1.0):
         raise typer.BadParameter("--weight is a number in [0, 1] for --hybrid weighted", param_hint="--weight")
+    bm25_texts: Optional[list[str]] = None
+    if translate_query is not None:
+        if hybrid is None:
+            raise typer.BadParameter("--translate-query sets the query of the BM25 side: it needs --hybrid rrf or weighted", param_hint="--translate-query")
+        try:
+            bm25_texts = translate_queries(texts, translate_query)  # what the BM25 side searches, shown per query
+        except ValueError as err:
+            raise typer.BadParameter(str(err), param_hint="--translate-query") from err
     try:
         idx = load_index(index)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ModelMismatchWarning)
             results = search(
                 idx, texts, model, k=k, lang=lang, doc_lang=doc_lang, nprobe=nprobe, ef_search=ef_search, device=device,
-                allow_model_mismatch=allow_model_mismatch, hybrid=hybrid, weight=weight, depth=depth,
+                allow_model_mismatch=allow_model_mismatch, hybrid=hybrid, weight=weight, depth=depth, translate_query=translate_query,
             )
     except LiraIndexError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(code=1) from err
     for warning in caught:
         typer.echo(f"warning: {warning.message}", err=True)
-    for text, hits in zip(texts, results):
+    for i, (text, hits) in enumerate(zip(texts, results)):
+        bm25_text = bm25_texts[i] if bm25_texts is not None else None
         if as_json:
-            typer.echo(json.dumps({"query": text, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False))
+            row: dict[str, Any] = {"query": text}
+            if bm25_text is not None:
+                row["bm25_query"] = bm25_text
+            typer.echo(json.dumps({**row, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False))
             continue
-        table = Table(title=f"query: {text}" + (f"  (hybrid: {hybrid})" if hybrid else ""))
+        table = Table(title=f"query: {text}" + (f"  (hybrid: {hybrid})" if hybrid else "")
+                      + (f"\nBM25 query ({translate_query} -> en): {bm25_text}" if bm25_text is not None else ""))
         for column in ("rank", "score", "id", "lang", "text"):
             table.add_column(column, justify="right" if column in {"rank", "score"} else "left")
         for rank, hit in enumerate(hits, 1):

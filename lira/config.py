@@ -162,6 +162,9 @@ class ArcaConfig:
     contrastive_memory: int | None = None
     """> 0: the contrastive term also ranks against the last N rows of earlier batches (detached;
     cross-batch memory, ``lira.arca.memory``); None or 0: in-batch negatives only."""
+    contrastive_margin: float | None = None
+    """> 0: additive margin on the translation's cosine in the contrastive term (LaBSE's additive
+    margin softmax, 0.3 there): it must beat the in-batch negatives by this much. None or 0: none."""
     geometry_weight: float = 0.0
     geometry_mode: str = "cosine"
     """cosine: match the teacher's cosine similarities between English sentences; correlation: match
@@ -224,7 +227,7 @@ class ArcaConfig:
     def __post_init__(self) -> None:
         check_ranges(self, "arca", {
             "anchor_weight": ">= 0", "anchor_english_weight": ">= 0", "contrastive_weight": ">= 0",
-            "contrastive_temperature": "> 0", "contrastive_memory": ">= 0", "geometry_weight": ">= 0",
+            "contrastive_temperature": "> 0", "contrastive_memory": ">= 0", "contrastive_margin": ">= 0", "geometry_weight": ">= 0",
             "retrieval_weight": ">= 0", "retrieval_temperature": "> 0", "retrieval_batch_size": ">= 1",
             "retrieval_hard_negatives": ">= 0", "retrieval_mining_depth": ">= 1",
             "noise_anchor_weight": ">= 0", "noise_consistency_weight": ">= 0", "noise_level": "in [0, 1]",

@@ -41,7 +41,8 @@ class ArcaObjective(nn.Module):
         super().__init__()
         self.config = config
         self.anchor = AnchorAlignmentLoss(english_weight=config.anchor_english_weight)
-        self.contrastive = ContrastiveAlignmentLoss(temperature=config.contrastive_temperature, memory_size=config.contrastive_memory or 0)
+        self.contrastive = ContrastiveAlignmentLoss(temperature=config.contrastive_temperature, memory_size=config.contrastive_memory or 0,
+                                                    margin=config.contrastive_margin or 0.0)
         self.geometry = GeometryPreservationLoss(mode=config.geometry_mode)
         self.retrieval = QueryTitleRetrievalLoss(temperature=config.retrieval_temperature or DEFAULT_RETRIEVAL_TEMPERATURE)
         self.noise_anchor = AnchorAlignmentLoss(english_weight=0.0)  # the noised copy -> the English anchor; English itself is the clean term's job

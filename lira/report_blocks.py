@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable
 
-from lira.eval.generalization_report import parts_table, runs_table
+from lira.eval.generalization_report import parts_table, peers_table, runs_table
 from lira.eval.tatoeba import REFERENCES, TATOEBA_LANGUAGES, reference_mean
 
 _BLOCK = re.compile(r"(<!-- lira:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /lira:(?P=name) -->)", re.S)
@@ -44,7 +44,8 @@ def headline(root: Path) -> str:
     # higher), so its dev number is not comparable with the study's and is left out of this column.
     rows.append((f"**LiRA `lira demo`** ({demo['steps']} steps, CPU)", demo["metrics"]["tatoeba_after"], None))
     names = {"default_data_plus_gettext": "**LiRA default** = contrastive + agents and gate, Firefox + other catalogs",
-             "contrastive_agents": "contrastive + agents and gate, Firefox pairs only", "peer_contrastive": "contrastive-only peer (LaBSE-style, transformer agent)", "arca": "Arca, all terms (self anchor + geometry)",
+             "contrastive_agents": "contrastive + agents and gate, Firefox pairs only", "peer_contrastive": "contrastive-only peer (LaBSE-style, transformer agent)",
+             "peer_contrastive_catalogs": "contrastive-only peer on the default's data (Firefox + other catalogs)", "arca": "Arca, all terms (self anchor + geometry)",
              "peer_kd_mse": "KD-MSE peer (MiniLM teacher)", "teacher_minilm_agents": "LiRA before this study (MiniLM teacher, 3 agents)"}
     for steps in (large, base):
         for system, label in names.items():
@@ -76,6 +77,12 @@ def generalization_parts(root: Path) -> str:
     """Which parts of Arca earn their place in the default, from the study's summary."""
     summary = json.loads((root / "reports" / "generalization" / "summary.json").read_text(encoding="utf-8"))
     return parts_table(summary["parts"], summary.get("parts_large"), summary.get("base_steps"), summary.get("large_steps"))
+
+
+def generalization_peers(root: Path) -> str:
+    """LiRA's default minus each peer at equal budget (dev, out-of-domain dev, Tatoeba with a bootstrap)."""
+    summary = json.loads((root / "reports" / "generalization" / "summary.json").read_text(encoding="utf-8"))
+    return peers_table(summary.get("default_vs_peers", []))
 
 
 def generalization_leave_out(root: Path) -> str:
@@ -249,13 +256,13 @@ def suite_ablations(root: Path) -> str:
 
 def products_headline(root: Path) -> str:
     """The README's product-search summary: BM25 (plain and lexicon-translated), the untrained student,
-    the default recipe and the retrieval-trained model, dense and weighted hybrid, from
-    ``reports/products/benchmark.json``."""
+    the default recipe and the retrieval-trained model, dense and weighted hybrid (with BM25, and in
+    ``lrl2en`` with the lexicon-translated BM25), from ``reports/products/benchmark.json``."""
     from lira.eval.products_report import summary_table
 
     payload = json.loads((root / "reports" / "products" / "benchmark.json").read_text(encoding="utf-8"))
-    keep = {"jaccard", "bm25", "bm25_translated", "student", "student+weighted"}
-    keep |= {k for k, label in payload["labels"].items() if k.startswith("model:") and ("retrieval" in label or "demo" in label) and not k.endswith("+rrf")}
+    keep = {"jaccard", "bm25", "bm25_translated", "student", "student+weighted", "student+translated_weighted"}
+    keep |= {k for k, label in payload["labels"].items() if k.startswith("model:") and ("retrieval" in label or "demo" in label) and not k.endswith(("+rrf", "+translated_rrf"))}
     return summary_table(payload, sorted(keep))
 
 
@@ -272,6 +279,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
     "demo": demo_table,
     "generalization-parts": generalization_parts,
     "generalization-leave-out": generalization_leave_out,
+    "generalization-peers": generalization_peers,
     "generalization-runs": generalization_runs,
     "parallel-counts": parallel_counts,
     "products": products_table,

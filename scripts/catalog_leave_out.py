@@ -5,10 +5,12 @@ catalog's train split, and its out-of-domain dev split comes from those same cat
 gain cannot say whether the catalogs help on software text they do not contain. Here LiRA's default
 recipe (``lira demo``'s, with ``data.train_catalogs`` off) is trained on Firefox plus some catalog families only (``--train-families``, default MATE and
 Cinnamon) and scored on the dev split of the families it never saw (``--held-out``, default Xfce and
-Debian), beside the same recipe on Firefox alone and the untrained student; a paired bootstrap over
-the held-out pairs says whether the difference is beyond sampling noise.
+Debian), beside the same recipe on Firefox alone, the contrastive-only peer (LaBSE's translation
+ranking, transformer agent only: the default less its agents and gate) on the same Firefox + catalogs
+data, and the untrained student; a paired bootstrap over the held-out pairs says whether each
+difference is beyond sampling noise.
 
-    python scripts/catalog_leave_out.py                                # trains both models (~10 min on 2 CPU cores)
+    python scripts/catalog_leave_out.py                                # trains the three models (~15 min on 2 CPU cores)
     python scripts/catalog_leave_out.py --baseline DIR                 # reuse a trained Firefox-only model
 
 Writes ``reports/generalization/leave_out.{json,md}`` (the md is a block of docs/GENERALIZATION.md).
@@ -55,15 +57,15 @@ def main() -> None:
         if name not in known:
             parser.error(f"unknown catalog family {name!r}; the shipped catalogs have {', '.join(known)}")
 
-    def trained(name: str, extra: list) -> Path:
-        """LiRA's default (``lira demo``'s recipe) on Firefox plus ``extra``, the last step kept (the dev
-        sets hold held-out pairs, so no checkpoint is chosen on them)."""
-        config = demo_config()
+    def trained(name: str, extra: list, overrides: dict | None = None) -> Path:
+        """LiRA's default (``lira demo``'s recipe, with ``overrides``) on Firefox plus ``extra``, the last
+        step kept (the dev sets hold held-out pairs, so no checkpoint is chosen on them)."""
+        config = demo_config().override(overrides or {})
         config.train.max_steps, config.train.select_best = args.steps, False
         config.data.train_catalogs = None  # the families to train on are named here, not taken from the default
         config.train.output_dir = str(work / name)
         if extra:
-            path = work / f"{name}.train.jsonl.gz"
+            path = work / f"firefox+{'+'.join(args.train_families)}.train.jsonl.gz"  # one file for every model trained on this mix
             if not path.exists():
                 save_pairs_jsonl(load_pairs(None, split="train") + extra, path)
             config.data.train = str(path)
@@ -73,13 +75,16 @@ def main() -> None:
         return model_dir
 
     start = time.perf_counter()
-    mixed_dir = trained("firefox+" + "+".join(args.train_families), [p for p in catalogs if family(p) in args.train_families])
+    extra = [p for p in catalogs if family(p) in args.train_families]
+    mixed_dir = trained("firefox+" + "+".join(args.train_families), extra)
+    peer_dir = trained("peer-firefox+" + "+".join(args.train_families), extra, {"model.agents": ["transformer"]})
     baseline_dir = Path(args.baseline) if args.baseline else trained("firefox", [])
     held = [p for p in load_pairs(str(shipped_ood_dev()), split="dev", languages=LANGS, max_chars=None) if family(p) in args.held_out]
     evaluator = BitextRetrievalEvaluator.from_pairs(held, batch_size=128)
     config = demo_config()
     systems = {"untrained student": None, "default recipe, Firefox pairs": baseline_dir,
-               f"default recipe, Firefox + {' + '.join(args.train_families)}": mixed_dir}
+               f"default recipe, Firefox + {' + '.join(args.train_families)}": mixed_dir,
+               f"contrastive-only peer (no agents, no gate), Firefox + {' + '.join(args.train_families)}": peer_dir}
     scores, hits = {}, {}
     for label, path in systems.items():
         model = ArcaEncoder.from_student(config.model.student, config.model) if path is None else ArcaEncoder.load(path)
@@ -90,15 +95,18 @@ def main() -> None:
             metrics = evaluator(model)
         scores[label] = {k: v for k, v in metrics.items() if k.endswith("/acc@1")}
         hits[label] = {f"{lang}/{d}": [float(h) for h in v] for (lang, d), v in evaluator.last_hits.items()}
-    base, mixed = list(systems)[1], list(systems)[2]
-    tests = {}
+    base, mixed, peer = list(systems)[1:4]
+    tests, peer_tests = {}, {}
     for direction in ("x2en", "en2x"):
         pick = lambda h: {k: v for k, v in h.items() if k.endswith(direction)}  # noqa: E731
         t = paired_bootstrap(pick(hits[base]), pick(hits[mixed]), samples=2000)
         tests[direction] = {"delta": t.delta, "low": t.low, "high": t.high, "p": t.p_value}
+        t = paired_bootstrap(pick(hits[peer]), pick(hits[mixed]), samples=2000)
+        peer_tests[direction] = {"delta": t.delta, "low": t.low, "high": t.high, "p": t.p_value}
     counts = {lang: sum(p.lang == lang for p in held) for lang in LANGS}
     payload = {"train_families": args.train_families, "held_out": args.held_out, "steps": args.steps, "baseline": str(baseline_dir),
-               "held_out_pairs": counts, "scores": scores, "bootstrap": tests, "seconds": time.perf_counter() - start}
+               "held_out_pairs": counts, "scores": scores, "bootstrap": tests,
+               "bootstrap_vs_peer": peer_tests, "seconds": time.perf_counter() - start}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "leave_out.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
@@ -111,8 +119,13 @@ def main() -> None:
         lines.append(f"| {label} | " + " | ".join(f"{s[f'{lang}/x2en/acc@1']:.3f} / {s[f'{lang}/en2x/acc@1']:.3f}" for lang in LANGS)
                      + f" | {s['mean/x2en/acc@1']:.3f} / {s['mean/en2x/acc@1']:.3f} |")
     lines.append("")
-    lines.append("Paired bootstrap over the held-out pairs, the catalogs' model minus the Firefox-only one: "
-                 + "; ".join(f"{d.replace('2', '→')} {t['delta']:+.3f} [{t['low']:+.3f}, {t['high']:+.3f}], p={t['p']:.3f}" for d, t in tests.items()) + ".")
+    def cells(results: dict) -> str:
+        return "; ".join(f"{d.replace('2', '→')} {t['delta']:+.3f} [{t['low']:+.3f}, {t['high']:+.3f}], p={t['p']:.3f}" for d, t in results.items())
+
+    lines.append(f"Paired bootstrap over the held-out pairs, the catalogs' model minus the Firefox-only one: {cells(tests)}.")
+    lines.append("")
+    lines.append(f"The same, the default recipe minus the contrastive-only peer, both on Firefox + {' + '.join(args.train_families)} "
+                 f"(what the agents and the gate add on catalogs never trained on): {cells(peer_tests)}.")
     (out / "leave_out.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

@@ -104,6 +104,21 @@ def test_contrastive_gradient_step_lowers_it():
 def test_contrastive_rejects_bad_temperature():
     with pytest.raises(ValueError, match="temperature"):
         ContrastiveAlignmentLoss(temperature=0.0)
+    with pytest.raises(ValueError, match="margin"):
+        ContrastiveAlignmentLoss(margin=-0.1)
+
+
+def test_contrastive_margin_hand_computed_and_masked_rows_keep_it():
+    eye = torch.eye(2)
+    value, _ = ContrastiveAlignmentLoss(temperature=1.0, margin=0.3)(eye, eye)
+    # The translation's cosine 1 becomes 0.7 against the negative's 0: -log(e^0.7 / (e^0.7 + e^0)).
+    assert float(value) == pytest.approx(math.log(1 + math.exp(-0.7)), rel=1e-5)
+    assert float(value) > float(ContrastiveAlignmentLoss(temperature=1.0)(eye, eye)[0])
+    lrl = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    masked, _ = ContrastiveAlignmentLoss(temperature=1.0, margin=0.3)(lrl, lrl, groups=torch.tensor([0, 0, 1]))
+    # As in the masking test, with every translation's cosine lowered to 0.7 (the masked copy stays out).
+    expected = (2 * math.log(1 + math.exp(-0.7)) + math.log(1 + 2 * math.exp(-0.7))) / 3
+    assert float(masked) == pytest.approx(expected, rel=1e-5)
 
 
 def test_geometry_hand_computed():
@@ -176,3 +191,7 @@ def test_objective_skips_terms_at_zero_and_sums_weighted_terms():
     assert "loss_contrastive" not in logs_off and "loss_geometry" not in logs_off
     with pytest.raises(ValueError, match="weight"):
         ArcaObjective(ArcaConfig(anchor_weight=0, contrastive_weight=0, geometry_weight=0))
+    # arca.contrastive_margin reaches the contrastive term: the same batch scores higher with it.
+    _, plain = ArcaObjective(ArcaConfig())(a, b, t)
+    _, margin = ArcaObjective(ArcaConfig(contrastive_margin=0.3))(a, b, t)
+    assert margin["loss_contrastive"] > plain["loss_contrastive"]

@@ -9,7 +9,7 @@ import pytest
 
 from lira.config import ConfigError
 from lira.eval.generalization import SYSTEMS, GeneralizationConfig, restore_from_report, run_config, run_generalization
-from lira.eval.generalization_report import parts_table, parts_verdicts, render_generalization
+from lira.eval.generalization_report import default_vs_peers, parts_table, parts_verdicts, peers_table, render_generalization
 
 from .conftest import TINY_CORPUS
 
@@ -98,6 +98,26 @@ def test_parts_verdicts_follow_the_dev_score():
     table = parts_table(parts_verdicts(small), parts_verdicts(large), 250, 1000)
     assert "| +0.0050 | +0.0004 | gain gone at 1000 steps: off by default |" in table
     assert "| raises the dev score |" in parts_table(parts_verdicts(small), None, 250, 1000)
+
+
+def test_default_against_peers_at_equal_budget():
+    def run(system, steps, dev_score, ood, hits_x2en, hits_en2x):
+        dev = {"dev_score": dev_score, "out_of_domain/mean/x2en/acc@1": ood, "out_of_domain/mean/en2x/acc@1": ood}
+        return {"system": system, "steps": steps, "dev": {"end": dev},
+                "tatoeba_hits": {"th/x2en": hits_x2en, "th/en2x": hits_en2x, "vi/x2en": hits_x2en, "vi/en2x": hits_en2x}}
+    runs = {
+        "default_data_plus_gettext-250": run("default_data_plus_gettext", 250, 0.95, 0.93, [1, 1, 1, 1], [1, 0, 1, 0]),
+        "peer_contrastive_catalogs-250": run("peer_contrastive_catalogs", 250, 0.94, 0.90, [1, 0, 1, 0], [1, 0, 1, 0]),
+        "peer_contrastive-1000": run("peer_contrastive", 1000, 0.90, 0.90, [0, 0, 0, 0], [0, 0, 0, 0]),  # no default at 1000: no row
+    }
+    rows = default_vs_peers(runs, {"peer_contrastive_catalogs": {"label": "peer on the same data"}}, samples=200)
+    assert [(r["steps"], r["peer"]) for r in rows] == [(250, "peer_contrastive_catalogs")]
+    row = rows[0]
+    assert row["dev_score"] == pytest.approx(0.01) and row["dev_ood"] == pytest.approx(0.03)
+    # x->en: the default gets every item, the peer half of them; en->x: identical hits, so no difference.
+    assert row["tatoeba_x2en"]["delta"] == pytest.approx(0.5) and row["tatoeba_en2x"]["delta"] == pytest.approx(0.0)
+    assert row["tatoeba_en2x"]["verdict"] == "within noise"
+    assert "| 250 | peer on the same data | +0.0100 | +0.030 | +0.500 [" in peers_table(rows)
 
 
 def test_unknown_system_is_a_config_error():

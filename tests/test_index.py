@@ -325,3 +325,70 @@ def test_cli_search_hybrid_returns_fused_results(tiny_models, tmp_path):
     assert runner.invoke(app, ["index", "build", "--model", tiny_models["student"], "--input", str(docs), "--out", str(tmp_path / "p"), "--lang", "en"]).exit_code == 0
     result = runner.invoke(app, ["search", "--index", str(tmp_path / "p"), "-q", "close tabs", "--hybrid", "rrf"])
     assert result.exit_code == 1 and "no BM25 side" in result.output
+
+
+def _lexicon_query(lang, concepts):
+    """A query in ``lang`` made of the lexicon's own words for ``concepts``, and their English words."""
+    from lira.data.products.lexicon import english, load_lexicon
+
+    lex = load_lexicon()
+    return " ".join(lex.word(c, lang).text for c in concepts), [english(c) for c in concepts]
+
+
+def test_translate_query_gives_the_bm25_side_the_lexicon_translation(tmp_path):
+    pytest.importorskip("bm25s")
+    from lira.eval.products import simple_tokenize
+
+    query, words = _lexicon_query("ur", ["colour/red", "category/camera"])  # "Red", "Camera"
+    assert not set(simple_tokenize(query)) & {"red", "camera"}  # nothing in common with English as typed
+    docs = {f"{words[0]} {words[1]}": [0.7, 0.7, 0], "Blue shirt": [0, 1, 0], "Green hat": [0, 0, 1], "Black chair": [1, 0, 0]}
+    right = f"{words[0]} {words[1]}"
+    enc = TableEncoder({**docs, query: [0.1, 1, 0]})  # dense alone ranks "Blue shirt" first, the right one second
+    idx = build_index(list(docs), enc, kind="flat", out_dir=tmp_path / "idx", bm25=True)
+    assert faiss_index.translate_queries([query], "ur") == [f"{words[0]} {words[1]}"]
+    assert idx.bm25_scores([query]).max() == 0  # the untranslated BM25 side finds nothing
+    translated = idx.bm25_scores(faiss_index.translate_queries([query], "ur"))[0]
+    assert translated.argmax() == list(docs).index(right) and (translated > 0).sum() == 1
+    assert search(idx, query, enc, k=1)[0].text == "Blue shirt"
+    for method in ("rrf", "weighted"):
+        assert search(idx, query, enc, k=1, hybrid=method)[0].text == "Blue shirt"  # BM25 adds nothing untranslated
+        hits = search(idx, [query], enc, k=2, hybrid=method, translate_query="ur")[0]
+        assert hits[0].text == right
+    assert enc.calls[-1]["prompt_name"] == "query"  # the dense side still encoded the query as typed (a table hit)
+    with pytest.raises(ValueError, match="covers .*ur"):
+        search(idx, query, enc, hybrid="rrf", translate_query="xx")
+    with pytest.raises(ValueError, match="needs hybrid"):
+        search(idx, query, enc, translate_query="ur")
+    assert "en" not in faiss_index.translation_languages() and "ur" in faiss_index.translation_languages()
+
+
+def test_cli_search_translate_query(tiny_models, tmp_path):
+    pytest.importorskip("bm25s")
+    from typer.testing import CliRunner
+
+    from lira.cli import app
+
+    query, words = _lexicon_query("ur", ["colour/red", "category/camera"])
+    docs = tmp_path / "docs.txt"
+    docs.write_text(f"Blue shirt\nGreen hat\n{words[0]} {words[1]}\nBlack chair\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["index", "build", "--model", tiny_models["student"], "--input", str(docs), "--out", str(tmp_path / "idx"), "--lang", "en", "--bm25"])
+    assert result.exit_code == 0, result.output
+    search_args = ["search", "--index", str(tmp_path / "idx"), "-q", query, "--k", "2", "--json", "--hybrid", "rrf"]
+    result = runner.invoke(app, [*search_args, "--translate-query", "ur"])
+    assert result.exit_code == 0, result.output
+    row = next(json.loads(line) for line in result.stdout.splitlines() if line.startswith("{"))
+    assert row["query"] == query and row["bm25_query"] == f"{words[0]} {words[1]}"
+    assert row["hits"][0]["text"] == f"{words[0]} {words[1]}"
+    result = runner.invoke(app, search_args)  # untranslated: no bm25_query, BM25 finds nothing
+    row = next(json.loads(line) for line in result.stdout.splitlines() if line.startswith("{"))
+    assert "bm25_query" not in row
+    # a table shows what the BM25 side searched
+    result = runner.invoke(app, [a for a in search_args if a != "--json"] + ["--translate-query", "ur"], terminal_width=400)
+    assert result.exit_code == 0 and f"{words[0]} {words[1]}" in result.output
+    # errors: a language the lexicon does not cover (the covered ones listed), and no --hybrid
+    result = runner.invoke(app, [*search_args, "--translate-query", "xx"])
+    assert result.exit_code == 2 and "--translate-query" in result.output and "'xx'" in result.output
+    assert all(lang in result.output for lang in faiss_index.translation_languages())
+    result = runner.invoke(app, ["search", "--index", str(tmp_path / "idx"), "-q", query, "--translate-query", "ur"])
+    assert result.exit_code == 2 and "--translate-query" in result.output and "--hybrid" in result.output

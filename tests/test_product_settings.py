@@ -288,20 +288,23 @@ def test_hybrid_evaluation_matches_the_fusion_functions():
 # ------------------------------------------------------------------ the report
 
 
+class HashEncoder:
+    """A tiny dense model: hashed bag of words, 32 dimensions."""
+
+    def encode(self, sentences, *, lang=None, prompt_name=None, batch_size=64, show_progress_bar=False):
+        import hashlib
+
+        out = np.zeros((len(sentences), 32), dtype=np.float32)
+        for i, s in enumerate(sentences):
+            for w in simple_tokenize(s):
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % 32] += 1
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
 def test_report_runs_every_row_and_chooses_weights_on_dev(built, tmp_path, monkeypatch):
     pytest.importorskip("bm25s")
-    import hashlib
-
     from lira.eval import products_report
     from lira.eval.products_report import ReportConfig, run_products_report
-
-    class HashEncoder:
-        def encode(self, sentences, *, lang=None, prompt_name=None, batch_size=64, show_progress_bar=False):
-            out = np.zeros((len(sentences), 32), dtype=np.float32)
-            for i, s in enumerate(sentences):
-                for w in simple_tokenize(s):
-                    out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % 32] += 1
-            return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
     import lira.models.encoders
 
@@ -335,6 +338,89 @@ def test_report_runs_every_row_and_chooses_weights_on_dev(built, tmp_path, monke
     cfg.skip_dense = True
     again = run_products_report(cfg)
     assert "model:hash+weighted" in again["results"] and again["results"]["student"] == res["student"]
+
+
+def test_report_fuses_dense_with_lexicon_translated_bm25_in_lrl2en(built, tmp_path, monkeypatch):
+    pytest.importorskip("bm25s")
+    from lira.eval import products_report
+    from lira.eval.products_report import ReportConfig, load_rows, make_evaluator, run_products_report, summary_table
+
+    import lira.models.encoders
+
+    monkeypatch.setattr(lira.models.encoders, "load_encoder", lambda name, **kw: HashEncoder())
+    calls = []
+    real_choose = products_report.choose_weight
+
+    def spy(dev, dense, sparse, **k):
+        best, curve = real_choose(dev, dense, sparse, **k)
+        calls.append((dev.split, dev.setting, sparse, best))
+        return best, curve
+
+    monkeypatch.setattr(products_report, "choose_weight", spy)
+    data, _ = built
+    cfg = ReportConfig(data=str(data), out_dir=str(tmp_path / "rep"), models=[("hash", "x")], settings=["native", "lrl2en"],
+                       noise_levels=[0.0, 0.1], intents=20, corpus_size=120)
+    payload = run_products_report(cfg)
+    res, labels = payload["results"], payload["labels"]
+    test_rows, dev_rows = load_rows(data, "test", cfg), load_rows(data, "dev", cfg)
+    enc = HashEncoder()
+
+    # the bm25_translated row is what evaluate_ranker(TranslatedBM25Ranker()) gives, at every level
+    for lvl in (0.0, 0.1):
+        ev = make_evaluator(test_rows, "test", "lrl2en", lvl, cfg.batch_size)
+        assert res["bm25_translated"]["lrl2en"][f"{lvl:g}"] == ev.evaluate_ranker(TranslatedBM25Ranker())
+
+    dev = make_evaluator(dev_rows, "dev", "lrl2en", 0.0, cfg.batch_size)
+    dev_translated = dev.ranker_scores(TranslatedBM25Ranker())
+    assert all(split == "dev" for split, *_ in calls)
+    for key, label in (("student", "untrained student"), ("model:hash", "hash")):
+        for h in ("translated_rrf", "translated_weighted"):
+            # lrl2en only, at its clean and noised levels
+            assert set(res[f"{key}+{h}"]) == {"lrl2en"} and set(res[f"{key}+{h}"]["lrl2en"]) == {"0", "0.1"}
+        assert labels[f"{key}+translated_rrf"] == f"hybrid RRF (lexicon-translated BM25 + {label})"
+        assert labels[f"{key}+translated_weighted"] == f"hybrid weighted (lexicon-translated BM25 + {label}, weight on dev)"
+        # the weight is chosen on lrl2en's dev split against the translated BM25 scores: the stored
+        # curve's first best weight of the grid
+        w = payload["weights"][key]["lrl2en_translated"]
+        curve = {float(k): v for k, v in w["dev_curve"].items()}
+        assert w["chosen_on"] == "dev" and list(curve) == list(fusion.WEIGHT_GRID)
+        assert w["weight"] == max(curve, key=lambda x: (curve[x], -list(curve).index(x)))
+        assert any(split == "dev" and setting == "lrl2en" and best == w["weight"]
+                   and all(np.array_equal(sparse[lang], dev_translated[lang]) for lang in dev_translated)
+                   for split, setting, sparse, best in calls)
+        # the rows are the dense ranking fused with the translated BM25 of that level's (noised) queries
+        for lvl in (0.0, 0.1):
+            ev = make_evaluator(test_rows, "test", "lrl2en", lvl, cfg.batch_size)
+            dense = ev.dense_scores(enc)
+            sparse = {lang: m.astype(np.float32) for lang, m in ev.ranker_scores(TranslatedBM25Ranker()).items()}
+            got = res[f"{key}+translated_weighted"]["lrl2en"][f"{lvl:g}"]
+            assert got == pytest.approx(ev.score_matrices(ev.hybrid_scores(dense, sparse, "weighted", weight=w["weight"])))
+            assert res[f"{key}+translated_rrf"]["lrl2en"][f"{lvl:g}"] == pytest.approx(ev.score_matrices(ev.hybrid_scores(dense, sparse, "rrf")))
+        # the translated hybrids are not dense models: no "trained" target names them
+        assert not any(t["system"].startswith(f"{key}+translated") and "trained" in t["target"] for t in payload["targets"])
+
+    # the targets: per dense model, the better translated hybrid against 0.80 and against translated BM25 alone
+    name = "cross-lingual hybrid (dense + lexicon-translated BM25): >= 0.80 and >= translated BM25 alone (mean nDCG@10, 7 languages)"
+    rows = [t for t in payload["targets"] if t["target"] == name]
+    bm25_x = products_report._mean7(payload, "bm25_translated", "lrl2en")
+    assert len(rows) == 4
+    for key in ("student", "model:hash"):
+        mine = [t for t in rows if t["system"].startswith(f"{key}+translated_")]
+        best = max(products_report._mean7(payload, f"{key}+{h}", "lrl2en") for h in ("translated_rrf", "translated_weighted"))
+        assert sorted(t["threshold"] for t in mine) == sorted([0.80, bm25_x])
+        assert all(t["value"] == best and t["note"] == "best of the two translated hybrids" and t["met"] == (best >= t["threshold"]) for t in mine)
+    assert {t["system"] for t in payload["targets"] if t["target"] == "cross-lingual: trained >= 0.80 absolute"} == {"model:hash"}
+
+    # every table shows the rows, after the model's own hybrids; other settings print "–"
+    order = products_report._order(payload)
+    assert order.index("model:hash+weighted") + 1 == order.index("model:hash+translated_rrf") == order.index("model:hash+translated_weighted") - 1
+    line = next(l for l in summary_table(payload).splitlines() if l.startswith("| hybrid weighted (lexicon-translated BM25 + hash, weight on dev) |"))
+    assert line.split(" | ")[1] == "–" and line.split(" | ")[2] != "–"  # native: –, lrl2en: a number
+    md = (tmp_path / "rep" / "benchmark.md").read_text(encoding="utf-8")
+    lrl2en_section = md.split("## `lrl2en`")[1]
+    native_section = md.split("## `native`")[1].split("## `lrl2en`")[0]
+    assert "| hybrid RRF (lexicon-translated BM25 + hash) |" in lrl2en_section and "lexicon-translated BM25 +" not in native_section
+    assert "lrl2en (lexicon-translated BM25)" in md
 
 
 def test_cli_eval_products_settings_baselines_and_hybrid(built, tiny_models, tmp_path):

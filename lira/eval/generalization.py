@@ -96,9 +96,15 @@ SYSTEMS: dict[str, StudySystem] = {
                     {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "train.language_batches": True}),
         StudySystem("default_memory_1024", "contrastive + agents (Firefox pairs), contrastive memory of 1,024 earlier rows", "optimisation",
                     {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, "arca.contrastive_memory": 1024}),
+        StudySystem("default_margin_0.1", "contrastive + agents, Firefox + catalogs, additive margin 0.1", "optimisation",
+                    {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS, "arca.contrastive_margin": 0.1}),
+        StudySystem("default_margin_0.3", "contrastive + agents, Firefox + catalogs, additive margin 0.3 (LaBSE's)", "optimisation",
+                    {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS, "arca.contrastive_margin": 0.3}),
         # -- peers at the same budget
         StudySystem("peer_kd_mse", "KD-MSE peer (Reimers & Gurevych: MiniLM teacher, MSE only)", "peer", KD_MSE),
         StudySystem("peer_contrastive", "contrastive only (in-batch translation ranking, as LaBSE), transformer agent", "peer", CONTRASTIVE_ONLY),
+        StudySystem("peer_contrastive_catalogs", "contrastive only, transformer agent, Firefox + other projects' catalogs (the peer on the default's data)", "peer",
+                    {**CONTRASTIVE_ONLY, **EXTRA_CATALOGS}),
     ]
 }
 

@@ -14,6 +14,9 @@ DEFAULT_SYSTEM = "default_data_plus_gettext"
 """The study's system that is LiRA's default recipe (its rows are set in bold)."""
 """The system every row is compared with (Arca with every term on)."""
 CURVE_SYSTEMS = ("arca", "teacher_minilm_agents", "peer_kd_mse", "peer_contrastive")
+PEERS = ("peer_contrastive_catalogs", "peer_contrastive", "peer_kd_mse")
+"""The peers LiRA's default is compared with at equal budget (same steps, batch and depth); the first
+trains on the default's own data (Firefox + the other catalogs), the others on the Firefox pairs."""
 
 
 def _dev_means(dev: dict[str, float], name: str) -> float:
@@ -66,11 +69,45 @@ def render_generalization(out_dir: str | Path, bootstrap_samples: int = 2000) ->
         ref = reference if steps == base_steps else runs.get(f"{REFERENCE}-{steps}")
         rows.setdefault(str(steps), []).append(run_row(name, systems.get(name, {}).get("label", name), result, untrained, ref, bootstrap_samples))
     summary = {"untrained": untrained_row, "rows": rows, "parts": parts_verdicts(rows.get(str(base_steps), [])),
-               "parts_large": parts_verdicts(rows.get(str(large_steps), [])), "base_steps": base_steps, "large_steps": large_steps}
+               "parts_large": parts_verdicts(rows.get(str(large_steps), [])), "base_steps": base_steps, "large_steps": large_steps,
+               "default_vs_peers": default_vs_peers(runs, systems, bootstrap_samples)}
     (out / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "results.md").write_text(markdown(payload, summary, base_steps, large_steps), encoding="utf-8")
     plot_curves(payload, out / "curves.png")
     return out / "results.md"
+
+
+def default_vs_peers(runs: dict[str, Any], systems: dict[str, Any], samples: int) -> list[dict[str, Any]]:
+    """LiRA's default minus each peer trained for the same number of steps: the dev score, the
+    out-of-domain dev (both directions) and Tatoeba per direction, the last with a paired bootstrap
+    over Tatoeba items (7 languages, stratified)."""
+    out = []
+    for key, default in sorted(runs.items(), key=lambda kv: kv[1]["steps"]):
+        if default["system"] != DEFAULT_SYSTEM:
+            continue
+        steps = default["steps"]
+        for peer_name in PEERS:
+            peer = runs.get(f"{peer_name}-{steps}")
+            if peer is None:
+                continue
+            d_end, p_end = default["dev"]["end"], peer["dev"]["end"]
+            row: dict[str, Any] = {"steps": steps, "peer": peer_name, "label": systems.get(peer_name, {}).get("label", peer_name),
+                                   "dev_score": d_end["dev_score"] - p_end["dev_score"],
+                                   "dev_ood": _dev_means(d_end, "out_of_domain") - _dev_means(p_end, "out_of_domain")}
+            for direction in ("x2en", "en2x"):
+                hits = lambda r: {k: v for k, v in _hits(r).items() if k.endswith(f"/{direction}")}  # noqa: E731
+                test = paired_bootstrap(hits(peer), hits(default), samples=samples)
+                row[f"tatoeba_{direction}"] = {"delta": test.delta, "low": test.low, "high": test.high, "p": test.p_value, "verdict": test.verdict()}
+            out.append(row)
+    return out
+
+
+def peers_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| budget | peer | Δ dev score | Δ out-of-domain dev | Δ Tatoeba x→en [95% CI], p | Δ Tatoeba en→x [95% CI], p |", "|---:|---|---:|---:|---|---|"]
+    for r in rows:
+        cells = [f"{t['delta']:+.3f} [{t['low']:+.3f}, {t['high']:+.3f}], p={t['p']:.3f}: {t['verdict']}" for t in (r["tatoeba_x2en"], r["tatoeba_en2x"])]
+        lines.append(f"| {r['steps']} | {r['label']} | {r['dev_score']:+.4f} | {r['dev_ood']:+.3f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 MIN_DEV_GAIN = 0.001
@@ -106,6 +143,9 @@ def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("other projects' catalogs added to the training data, on contrastive + agents (the out-of-domain dev comes from the same catalogs; see the leave-catalogs-out check): LiRA's default", "default_data_plus_gettext", False, "contrastive_agents"),
         ("one language per batch (the in-batch negatives share the sentence's language), on contrastive + agents", "default_language_batches", False, "contrastive_agents"),
         ("a memory of the last 1,024 rows as extra contrastive negatives (cross-batch memory), on contrastive + agents", "default_memory_1024", False, "contrastive_agents"),
+        ("both agents + gate on the contrastive term, both trained on Firefox + the other catalogs (vs the contrastive-only peer on the same data): LiRA's default", "default_data_plus_gettext", False, "peer_contrastive_catalogs"),
+        ("an additive margin of 0.1 on the translation's cosine in the contrastive term, on LiRA's default", "default_margin_0.1", False, "default_data_plus_gettext"),
+        ("an additive margin of 0.3 (LaBSE's) on the translation's cosine in the contrastive term, on LiRA's default", "default_margin_0.3", False, "default_data_plus_gettext"),
     ]
     out = []
     for part, system, in_reference, *baseline in checks:
@@ -169,9 +209,10 @@ def markdown(payload: dict[str, Any], summary: dict[str, Any], base_steps: int, 
         "# Generalization study: does Arca help off its training domain?",
         "",
         f"Written by `lira eval generalization` ({sum(r['train_seconds'] for r in payload['runs'].values()) / 60:.0f} min of training in all, on the machine that ran it). Every system is trained from "
-        f"multilingual-e5-small on the shipped Firefox pairs (7 languages), batch {lira['train']['batch_size']}, top "
+        f"multilingual-e5-small on the shipped Firefox pairs (7 languages; plus the other catalogs' train splits where the row says so), batch {lira['train']['batch_size']}, top "
         f"{lira['model']['trainable_top_layers']} layers, learning rate {lira['train']['learning_rate']:g}, seed {lira['train']['seed']}, "
-        "and differs from **Arca, all terms** (the study's reference) only in what its row names; **contrastive + both agents, language-aware gate** (in bold) is LiRA's default, chosen by this study. "
+        "and differs from **Arca, all terms** (the study's reference) only in what its row names; the row in bold is LiRA's default, chosen by this study "
+        "(the contrastive term with both agents and the language-aware gate, on the Firefox pairs plus the other catalogs). "
         "**Choices are read off the dev score** (mean of in-domain Firefox dev and "
         "out-of-domain dev of other projects' catalogs, accuracy@1 both ways); Tatoeba is the test set, reported and never chosen on. "
         "Scores are each run's last step. `English neighbours kept`: the share of each English dev sentence's 10 nearest "
@@ -183,6 +224,12 @@ def markdown(payload: dict[str, Any], summary: dict[str, Any], base_steps: int, 
         lines += [f"Not run yet (the study stopped at its time budget; rerun the command to add them): {', '.join(payload['missing'])}.", ""]
     for steps in sorted(summary["rows"], key=int):
         lines += [f"## {steps} steps", "", runs_table(summary, steps)]
+    if summary.get("default_vs_peers"):
+        lines += ["## LiRA's default against the peers at equal budget", "",
+                  "Δ = LiRA's default minus the peer, both trained for the same steps, batch and depth. The first peer trains on the default's own data "
+                  "(Firefox + the other catalogs, whose dev split is the out-of-domain dev), the others on the Firefox pairs only. Tatoeba: paired "
+                  f"bootstrap over its items ({payload['study']['bootstrap_samples']} resamples, 7 languages stratified).", "",
+                  peers_table(summary["default_vs_peers"])]
     if summary["parts"]:
         lines += ["## Which parts earn their place (dev score)", "", parts_table(summary["parts"], summary.get("parts_large"), base_steps, large_steps)]
     gates = {k: v for k, v in payload["runs"].items() if v.get("gate_weights")}

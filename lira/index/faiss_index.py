@@ -12,7 +12,10 @@ into place, so a reader never sees a half-written index):
   side, a ``bm25s`` index over the same documents' ``lira.eval.products.simple_tokenize`` tokens
   (``meta["bm25"]`` records the package version, tokenizer, ``k1``, ``b`` and an optional default
   hybrid weight). ``search(..., hybrid="rrf" | "weighted")`` fuses it with the dense ranking
-  (``lira.eval.fusion``, the functions the product evaluation uses).
+  (``lira.eval.fusion``, the functions the product evaluation uses); with ``translate_query=LANG``
+  the BM25 side scores the query translated word by word from LANG with the shipped product lexicon
+  (``translate_queries``, ``lira.eval.lexical.default_translator``) while the dense side encodes it
+  as typed: cross-lingual search against a catalogue in English.
 
 The fingerprint (``lira.models.fingerprint``: a digest of the model's weights, prompts, pooling,
 normalisation and length) is what ``search`` checks a query encoder against: a query encoded by
@@ -511,6 +514,26 @@ def load_index(path: str | Path) -> LiraIndex:
     return LiraIndex(index, docs, meta, path)
 
 
+def translation_languages() -> list[str]:
+    """The query languages the shipped product lexicon translates into English (``translate_queries``)."""
+    from lira.eval.lexical import default_translator  # noqa: PLC0415
+
+    return sorted(default_translator().maps)
+
+
+def translate_queries(queries: Sequence[str], lang: str) -> list[str]:
+    """``queries`` translated word by word from ``lang`` into English with the shipped product lexicon
+    (``lira.eval.lexical.default_translator``, as ``TranslatedBM25Ranker``); words it lacks stay as
+    typed. A language the lexicon does not cover is a ``ValueError`` naming the covered ones."""
+    from lira.eval.lexical import default_translator  # noqa: PLC0415
+
+    covered = translation_languages()
+    if lang not in covered:
+        raise ValueError(f"the product lexicon cannot translate queries from {lang!r}; it covers {', '.join(covered)}")
+    translator = default_translator()
+    return [translator.translate(q, lang) for q in queries]
+
+
 def search(
     index: str | Path | LiraIndex,
     queries: str | Sequence[str],
@@ -527,6 +550,7 @@ def search(
     hybrid: str | None = None,
     weight: float | None = None,
     depth: int = 100,
+    translate_query: str | None = None,
 ) -> list[Hit] | list[list[Hit]]:
     """Top-``k`` documents for each query: one string -> ``list[Hit]``; a list -> ``list[list[Hit]]``.
 
@@ -538,13 +562,18 @@ def search(
     ``hybrid``: "rrf" or "weighted" fuses the dense ranking with the index's BM25 side
     (``LiraIndex.hybrid_search``; an index without one is a ``LiraIndexError``); the hits' scores are
     then the fused scores. ``weight``: weighted fusion's weight on the dense side; ``depth``: how many
-    of each ranking are fused.
+    of each ranking are fused. ``translate_query`` (with ``hybrid``): the queries' language; the BM25
+    side then scores them translated into English with the product lexicon (``translate_queries``;
+    a language it does not cover is a ``ValueError``), the dense side encodes them as given.
     """
+    if translate_query is not None and hybrid is None:
+        raise ValueError("translate_query sets the query of the BM25 side: it needs hybrid='rrf' or 'weighted'")
+    single = isinstance(queries, str)
+    qs = [queries] if single else [str(q) for q in queries]
+    bm25_qs = translate_queries(qs, translate_query) if translate_query is not None else qs
     idx = index if isinstance(index, LiraIndex) else load_index(index)
     if hybrid is not None and not idx.has_bm25:
         raise LiraIndexError(f"the index{f' at {idx.path}' if idx.path else ''} has no BM25 side; rebuild it with `lira index build --bm25` (bm25=True)")
-    single = isinstance(queries, str)
-    qs = [queries] if single else [str(q) for q in queries]
     if encoder is None:
         if not idx.meta.get("model"):
             raise ValueError("search: no encoder given and the index records no model name")
@@ -555,7 +584,7 @@ def search(
         return []
     q = _encode(enc, qs, lang=lang, prompt_name=idx.meta.get("query_prompt_name"), batch_size=batch_size)
     if hybrid is not None:
-        hits = idx.hybrid_search(q, qs, k, method=hybrid, weight=weight, depth=depth, doc_lang=doc_lang, nprobe=nprobe, ef_search=ef_search)
+        hits = idx.hybrid_search(q, bm25_qs, k, method=hybrid, weight=weight, depth=depth, doc_lang=doc_lang, nprobe=nprobe, ef_search=ef_search)
         return hits[0] if single else hits
     scores, rows = idx.search_vectors(q, k, doc_lang=doc_lang, nprobe=nprobe, ef_search=ef_search)
     hits = idx.hits(scores, rows)
