@@ -98,6 +98,14 @@ def test_parts_verdicts_follow_the_dev_score():
     table = parts_table(parts_verdicts(small), parts_verdicts(large), 250, 1000)
     assert "| +0.0050 | +0.0004 | gain gone at 1000 steps: off by default |" in table
     assert "| raises the dev score |" in parts_table(parts_verdicts(small), None, 250, 1000)
+    # One system, two questions (two baselines): each row keeps its own larger-budget gain.
+    small = [{"system": "arca", "dev_score": 0.70}, {"system": "contrastive_agents", "dev_score": 0.80}, {"system": "peer_contrastive_catalogs", "dev_score": 0.81},
+             {"system": "default_data_plus_gettext", "dev_score": 0.82}]
+    large = [{"system": "arca", "dev_score": 0.70}, {"system": "contrastive_agents", "dev_score": 0.90}, {"system": "peer_contrastive_catalogs", "dev_score": 0.85},
+             {"system": "default_data_plus_gettext", "dev_score": 0.91}]
+    table = parts_table(parts_verdicts(small), parts_verdicts(large), 250, 1000)
+    rows = [line for line in table.splitlines() if "LiRA's default |" in line]
+    assert len(rows) == 2 and "| +0.0200 | +0.0100 |" in rows[0] and "| +0.0100 | +0.0600 |" in rows[1]
 
 
 def test_default_against_peers_at_equal_budget():

@@ -442,3 +442,18 @@ def test_cli_eval_products_settings_baselines_and_hybrid(built, tiny_models, tmp
     assert "weight chosen on dev" in result.output
     assert runner.invoke(app, ["eval", "products", "--model", "bm25", "--data", str(data), "--hybrid", "rrf"]).exit_code != 0
     assert runner.invoke(app, ["eval", "products", "--model", "bm25", "--data", str(data), "--setting", "nope"]).exit_code != 0
+
+
+def test_translated_hybrid_target_names_a_model_scored_before_it_existed():
+    """A model whose lrl2en rows a merged earlier run wrote has no translated hybrid: its target row
+    says "not measured" instead of the model dropping out of the target silently."""
+    from lira.eval.products_report import targets
+
+    langs = ["th", "vi", "id", "ms", "fil", "ur", "bn"]
+    cells = lambda v: {"0": {f"{lang}/ndcg@10": v for lang in langs}}  # noqa: E731
+    payload = {"results": {"student": {"lrl2en": cells(0.5)}, "model:a": {"lrl2en": cells(0.6)},
+                           "model:a+translated_weighted": {"lrl2en": cells(0.9)}, "bm25_translated": {"lrl2en": cells(0.8)}}}
+    rows = [t for t in targets(payload) if t["target"].startswith("cross-lingual hybrid")]
+    assert [(t["system"], t["met"]) for t in rows] == [("student", None), ("model:a+translated_weighted", True), ("model:a+translated_weighted", True)]
+    assert rows[0]["note"].startswith("not measured for this model")
+    assert sorted(t["threshold"] for t in rows[1:]) == [pytest.approx(0.8), 0.8]

@@ -180,11 +180,13 @@ def parts_table(parts: list[dict[str, Any]], parts_large: list[dict[str, Any]] |
     """Markdown rows of :func:`parts_verdicts` (the dev-score gain of having each part), with the
     larger budget's gain beside it where that part ran there too. The verdict needs a gain of more
     than :data:`MIN_DEV_GAIN` at every budget the part ran at."""
-    large = {p["system"]: p for p in parts_large or []}
+    # Keyed by the part, not the system: one system can answer two questions against two baselines
+    # (LiRA's default against contrastive + agents on Firefox, and against the peer on its own data).
+    large = {p["part"]: p for p in parts_large or []}
     at = (lambda steps: f" at {steps} steps" if steps else "")
     lines = [f"| part or choice | on in Arca (all terms) | dev-score gain{at(base_steps)} | dev-score gain{at(large_steps)} | verdict |", "|---|---|---:|---:|---|"]
     for p in parts:
-        other = large.get(p["system"])
+        other = large.get(p["part"])
         earns = p["earns_its_place"] and (other is None or other["earns_its_place"])
         if earns:
             verdict = "earns its place" if p["in_reference"] else "raises the dev score"

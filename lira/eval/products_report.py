@@ -329,6 +329,9 @@ def targets(payload: dict) -> list[dict[str, Any]]:
             best = max(cands, key=cands.get)
             out.append(_target(xhybrid, best, cands[best], 0.80, "best of the two translated hybrids"))
             out.append(_target(xhybrid, best, cands[best], bm25_x, "best of the two translated hybrids"))
+        elif TRANSLATED in res.get(base, {}):
+            # a model whose rows an earlier run wrote (kept by the merge) before the translated hybrid existed
+            out.append(_target(xhybrid, base, None, None, "not measured for this model: its rows come from an earlier run; rerun the report with it"))
     if not measured:
         out.append(_target(xhybrid, "-", None, None, no_dense if not dense_bases else
                            f"no translated hybrid rows in this report (they need `{TRANSLATED}` and a dense run of this version)"))
