@@ -12,6 +12,7 @@ difference is beyond sampling noise.
 
     python scripts/catalog_leave_out.py                                # trains the three models (~15 min on 2 CPU cores)
     python scripts/catalog_leave_out.py --baseline DIR                 # reuse a trained Firefox-only model
+    python scripts/catalog_leave_out.py --seed 7                       # another training seed: runs/catalog-leave-out-seed7, leave_out_seed7.{json,md}
 
 Writes ``reports/generalization/leave_out.{json,md}`` (the md is a block of docs/GENERALIZATION.md).
 """
@@ -45,12 +46,14 @@ def main() -> None:
     parser.add_argument("--held-out", nargs="+", default=["xfce", "debian"])
     parser.add_argument("--steps", type=int, default=250)
     parser.add_argument("--baseline", default=None, help="a trained Firefox-only default model (default: train one in --work-dir)")
-    parser.add_argument("--work-dir", default="runs/catalog-leave-out")
+    parser.add_argument("--seed", type=int, default=None, help="training seed of all three models (default: the demo's); the work dir and the report files get a -seedN / _seedN suffix")
+    parser.add_argument("--work-dir", default=None, help="default: runs/catalog-leave-out[-seedN]")
     parser.add_argument("--out", default="reports/generalization")
     args = parser.parse_args()
     if set(args.train_families) & set(args.held_out):
         parser.error("a family cannot be both trained on and held out")
-    work = Path(args.work_dir)
+    suffix = "" if args.seed is None else f"_seed{args.seed}"
+    work = Path(args.work_dir or ("runs/catalog-leave-out" + suffix.replace("_", "-")))
     catalogs = load_pairs(str(shipped_ood_dev()), split="train")
     known = sorted({family(p) for p in catalogs})
     for name in [*args.train_families, *args.held_out]:
@@ -60,7 +63,7 @@ def main() -> None:
     def trained(name: str, extra: list, overrides: dict | None = None) -> Path:
         """LiRA's default (``lira demo``'s recipe, with ``overrides``) on Firefox plus ``extra``, the last
         step kept (the dev sets hold held-out pairs, so no checkpoint is chosen on them)."""
-        config = demo_config().override(overrides or {})
+        config = demo_config().override({**(overrides or {}), **({} if args.seed is None else {"train.seed": args.seed})})
         config.train.max_steps, config.train.select_best = args.steps, False
         config.data.train_catalogs = None  # the families to train on are named here, not taken from the default
         config.train.output_dir = str(work / name)
@@ -109,11 +112,12 @@ def main() -> None:
                "bootstrap_vs_peer": peer_tests, "seconds": time.perf_counter() - start}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "leave_out.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    (out / f"leave_out{suffix}.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     lines = [f"Dev split of {' and '.join(args.held_out)} ({len(held)} pairs: " + ", ".join(f"{lang} {n}" for lang, n in counts.items())
              + f"), never trained on; bitext accuracy@1, x→en / en→x; {args.steps} steps of 32 pairs, top 4 layers, LiRA's default recipe, "
              f"the last step; Firefox-only model: {'`' + args.baseline + '`' if args.baseline else 'trained by the script'}. "
-             f"Written by `python scripts/catalog_leave_out.py{' --baseline ' + args.baseline if args.baseline else ''}`.", "",
+             f"{'' if args.seed is None else f'Training seed {args.seed}. '}"
+             f"Written by `python scripts/catalog_leave_out.py{' --baseline ' + args.baseline if args.baseline else ''}{'' if args.seed is None else f' --seed {args.seed}'}`.", "",
              "| model | " + " | ".join(LANGS) + " | mean |", "|---|" + "---:|" * (len(LANGS) + 1)]
     for label, s in scores.items():
         lines.append(f"| {label} | " + " | ".join(f"{s[f'{lang}/x2en/acc@1']:.3f} / {s[f'{lang}/en2x/acc@1']:.3f}" for lang in LANGS)
@@ -126,7 +130,7 @@ def main() -> None:
     lines.append("")
     lines.append(f"The same, the default recipe minus the contrastive-only peer, both on Firefox + {' + '.join(args.train_families)} "
                  f"(what the agents and the gate add on catalogs never trained on): {cells(peer_tests)}.")
-    (out / "leave_out.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / f"leave_out{suffix}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 
