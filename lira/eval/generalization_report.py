@@ -82,7 +82,7 @@ def default_vs_peers(runs: dict[str, Any], systems: dict[str, Any], samples: int
     out-of-domain dev (both directions) and Tatoeba per direction, the last with a paired bootstrap
     over Tatoeba items (7 languages, stratified)."""
     out = []
-    for key, default in sorted(runs.items(), key=lambda kv: kv[1]["steps"]):
+    for default in sorted(runs.values(), key=lambda run: run["steps"]):
         if default["system"] != DEFAULT_SYSTEM:
             continue
         steps = default["steps"]

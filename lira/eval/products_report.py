@@ -195,6 +195,15 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
             translated_dev = dev_ev[TRANSLATED].ranker_scores(translated)
     timings["lexical_and_bm25_s"] = round(time.time() - t, 1)
 
+    def lexical_sides(setting: str) -> list[tuple[str, str, str, Any, dict]]:
+        """The lexical rankings a dense model is fused with in ``setting``: (row-key prefix, key in
+        ``weights``, name, dev scores, test scores by (setting, level)). In ``lrl2en`` also the
+        lexicon-translated BM25, the cross-lingual hybrid (plain BM25 is near zero there)."""
+        sides = [("", setting, "BM25", bm25_dev[setting], bm25_test)]
+        if setting == TRANSLATED:
+            sides.append(("translated_", f"{TRANSLATED}_translated", "lexicon-translated BM25", translated_dev, translated_test))
+        return sides
+
     for key, label, path in dense_models:
         from lira.models.encoders import load_encoder
 
@@ -205,26 +214,20 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
         for setting in cfg.settings:
             dev = dev_ev[setting]
             dev_dense = dev.dense_scores(encoder)
-            best, curve = choose_weight(dev, dev_dense, bm25_dev[setting])
-            weights[key][setting] = {"weight": best, "dev_curve": {f"{w:g}": v for w, v in curve.items()}, "chosen_on": "dev"}
-            if setting == TRANSLATED:
-                # the cross-lingual hybrid: dense + BM25 over the lexicon-translated query, its weight on dev too
-                best_x, curve_x = choose_weight(dev, dev_dense, translated_dev)
-                weights[key][f"{TRANSLATED}_translated"] = {"weight": best_x, "dev_curve": {f"{w:g}": v for w, v in curve_x.items()}, "chosen_on": "dev"}
+            sides = []  # (row-key prefix, name, weight chosen on dev, test scores by (setting, level))
+            for prefix, weight_key, name, dev_sparse, test_sparse in lexical_sides(setting):
+                best, curve = choose_weight(dev, dev_dense, dev_sparse)
+                weights[key][weight_key] = {"weight": best, "dev_curve": {f"{w:g}": v for w, v in curve.items()}, "chosen_on": "dev"}
+                sides.append((prefix, name, best, test_sparse))
             for lvl in [lvl for s, lvl in cells if s == setting]:
                 ev = test_ev[(setting, lvl)]
                 dense = ev.dense_scores(encoder)
-                lists = ev.top_lists(dense, bm25_test[(setting, lvl)])
                 put(f"{key}", f"{label} (dense)", setting, lvl, ev.score_matrices(dense))
-                put(f"{key}+rrf", f"hybrid RRF (BM25 + {label})", setting, lvl, ev.score_matrices(ev.hybrid_scores(None, None, "rrf", lists=lists)))
-                put(f"{key}+weighted", f"hybrid weighted (BM25 + {label}, weight on dev)", setting, lvl,
-                    ev.score_matrices(ev.hybrid_scores(None, None, "weighted", weight=best, lists=lists)))
-                if setting == TRANSLATED:
-                    lists = ev.top_lists(dense, translated_test[(setting, lvl)])
-                    put(f"{key}+translated_rrf", f"hybrid RRF (lexicon-translated BM25 + {label})", setting, lvl,
-                        ev.score_matrices(ev.hybrid_scores(None, None, "rrf", lists=lists)))
-                    put(f"{key}+translated_weighted", f"hybrid weighted (lexicon-translated BM25 + {label}, weight on dev)", setting, lvl,
-                        ev.score_matrices(ev.hybrid_scores(None, None, "weighted", weight=best_x, lists=lists)))
+                for prefix, name, best, test_sparse in sides:
+                    lists = ev.top_lists(dense, test_sparse[(setting, lvl)])
+                    put(f"{key}+{prefix}rrf", f"hybrid RRF ({name} + {label})", setting, lvl, ev.score_matrices(ev.hybrid_scores(None, None, "rrf", lists=lists)))
+                    put(f"{key}+{prefix}weighted", f"hybrid weighted ({name} + {label}, weight on dev)", setting, lvl,
+                        ev.score_matrices(ev.hybrid_scores(None, None, "weighted", weight=best, lists=lists)))
         timings[f"{key}_s"] = round(time.time() - t, 1)
         encoded[key] = len(encoder.cache)
 
