@@ -415,8 +415,9 @@ def eval_products_report(
     seed: int = typer.Option(13, help="Seed of the slice."),
     skip_dense: bool = typer.Option(False, "--skip-dense", help="Lexical and BM25 rows only (dense rows of an earlier run on the same data are kept)."),
     report_only: bool = typer.Option(False, "--report-only", help="Redraw benchmark.md and .png from benchmark.json; score nothing."),
+    compare: Optional[List[str]] = typer.Option(None, "--compare", help="Two model labels as 'A|B': a paired bootstrap of B - A over the test queries in every setting; repeat for several."),
 ) -> None:
-    """The product-search benchmark report: every setting, lexical baselines, BM25, dense and hybrid rows, the targets."""
+    """The product-search benchmark report: every setting, lexical baselines, BM25, dense and hybrid rows, the targets and their significance."""
     from lira.eval.products import SETTINGS
     from lira.eval.products_report import ReportConfig, render_from_json, run_products_report
 
@@ -431,9 +432,20 @@ def eval_products_report(
     if unknown:
         raise typer.BadParameter(f"unknown settings {unknown}; choose from {', '.join(SETTINGS)}", param_hint="--setting")
     levels = sorted({0.0, *(noise or [0.0, 0.1])})
+    pairs = []
+    for text in compare or []:
+        a, sep, b = text.partition("|")
+        if not sep or not a.strip() or not b.strip():
+            raise typer.BadParameter(f"expected 'LABEL A|LABEL B', got {text!r}", param_hint="--compare")
+        pairs.append((a.strip(), b.strip()))
     cfg = ReportConfig(data=str(data), out_dir=str(out), student=student, models=models, settings=settings, noise_levels=levels,
-                       intents=intents, corpus_size=corpus_size, seed=seed, skip_dense=skip_dense)
-    run_products_report(cfg, console=console)
+                       intents=intents, corpus_size=corpus_size, seed=seed, skip_dense=skip_dense, compare=pairs)
+    try:
+        run_products_report(cfg, console=console)
+    except ValueError as err:
+        if not str(err).startswith("--compare"):
+            raise
+        raise typer.BadParameter(str(err), param_hint="--compare") from err
 
 
 @eval_app.command("product-baselines")

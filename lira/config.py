@@ -189,6 +189,10 @@ class ArcaConfig:
     retrieval_catalogs: list[str] | None = None
     """Which titles a query is trained against: ``native`` (the query's own language) and/or ``en``
     (the English catalogue: cross-lingual search). None: both."""
+    retrieval_paraphrases: bool | None = None
+    """Also train on the train split's paraphrase queries (``paraphrases.train.jsonl``: a CLDR keyword
+    for the product noun, or the measure in another unit), each with its intent's positives and
+    negatives, in the catalogues of ``retrieval_catalogs``. None or False: the plain queries only."""
     # -- noise-robust anchoring (lira.arca.losses.NoiseConsistencyLoss, lira.data.training_noise) ---
     noise_anchor_weight: float | None = None
     """A noised copy of each low-resource sentence goes through the alignment terms that are on (the
@@ -233,6 +237,8 @@ class ArcaConfig:
             "noise_anchor_weight": ">= 0", "noise_consistency_weight": ">= 0", "noise_level": "in [0, 1]",
             "retrieval_query_noise": "in [0, 1]",
         })
+        if self.retrieval_paraphrases and not self.retrieval_weight:
+            raise ConfigError("arca.retrieval_paraphrases: adds queries to the retrieval term, and arca.retrieval_weight is off")
         if self.retrieval_query_noise and not self.retrieval_weight:
             raise ConfigError("arca.retrieval_query_noise: noises the retrieval term's queries, and arca.retrieval_weight is off")
         if self.geometry_mode not in GEOMETRY_MODES:

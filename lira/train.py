@@ -141,7 +141,7 @@ def retrieval_batches(config: LiraConfig) -> RetrievalBatches | None:
     if not a.uses_retrieval():
         return None
     data = load_retrieval_data(config.data.retrieval, config.data.languages, catalogs=a.retrieval_catalogs,
-                               depth=a.retrieval_mining_depth or DEFAULT_MINING_DEPTH)
+                               depth=a.retrieval_mining_depth or DEFAULT_MINING_DEPTH, paraphrases=bool(a.retrieval_paraphrases))
     share = a.retrieval_query_noise or 0.0
     return RetrievalBatches(data, batch_size=a.retrieval_batch_size or config.train.batch_size,
                             hard_negatives=a.retrieval_hard_negatives or 0, seed=config.train.seed,

@@ -104,3 +104,17 @@ def test_output_dir_that_is_a_file_is_refused_before_training(tmp_path):
     with pytest.raises(ConfigError, match=f"^train.output_dir: {taken} is a file, not a folder$"):
         train_arca(cfg)
     LiraConfig().override({"train.output_dir": str(tmp_path / "new" / "run")}).check_paths()  # not there yet: fine
+
+
+TRAINING_CONFIGS = ["noise-robust", "products-retrieval", "products-retrieval-paraphrases", "products-robust", "products-robust-long"]
+
+
+@pytest.mark.parametrize("name", TRAINING_CONFIGS)
+def test_shipped_training_configs_load_and_write_where_their_name_says(name):
+    from pathlib import Path
+
+    config = LiraConfig.from_yaml(Path(__file__).resolve().parents[1] / "configs" / f"{name}.yaml")
+    assert config.train.output_dir == f"runs/{name}"
+    if name.startswith("products"):
+        assert config.arca.uses_retrieval()
+    assert bool(config.arca.retrieval_paraphrases) == name.endswith("paraphrases")

@@ -334,10 +334,39 @@ def test_report_runs_every_row_and_chooses_weights_on_dev(built, tmp_path, monke
     assert any(n.startswith("cross-lingual") for n in names) and "native: hybrid >= BM25 in every language" in names
     md = (tmp_path / "rep" / "benchmark.md").read_text(encoding="utf-8")
     assert "| token Jaccard |" in md and "## Targets" in md
-    # a lexical-only rerun on the same data keeps the dense rows
+    # per-query nDCG@10 is kept for every row; its mean is the row's language mean
+    from lira.eval.products_significance import read_per_query
+
+    per_query = read_per_query(tmp_path / "rep", payload["data_fingerprint"])
+    for system in ("bm25", "student", "model:hash+weighted"):
+        for lang in ("th", "bn"):
+            assert np.mean(per_query[system]["native"]["0"][lang]) == pytest.approx(res[system]["native"]["0"][f"{lang}/ndcg@10"], abs=1e-4)
+    sig = payload["significance"]
+    kinds = {(r["kind"], r["a"], r["b"], r["setting"], r["noise"]) for r in sig["rows"]}
+    assert ("trained model vs untrained student", "student", "model:hash", "native", "0.1") in kinds
+    assert ("weighted hybrid vs BM25", "bm25", "model:hash+weighted", "paraphrase", "0") in kinds
+    assert ("translated hybrid vs translated BM25", "bm25_translated", "student+translated_weighted", "lrl2en", "0") in kinds
+    assert {(s, n) for k, a, b, s, n in kinds if k == "trained model vs translated BM25"} == {("lrl2en", "0"), ("lrl2en", "0.1")}
+    for r in sig["rows"]:
+        assert r["delta"] == pytest.approx(payload_mean7(res, r["b"], r["setting"], r["noise"]) - payload_mean7(res, r["a"], r["setting"], r["noise"]), abs=1e-3)
+        assert r["low"] <= r["delta"] <= r["high"] and 0 <= r["p"] <= 1
+    assert sig["missing"] == 0 and "## Significance" in md
+    # a lexical-only rerun on the same data keeps the dense rows, and their per-query scores
     cfg.skip_dense = True
     again = run_products_report(cfg)
     assert "model:hash+weighted" in again["results"] and again["results"]["student"] == res["student"]
+    assert again["significance"]["rows"] == sig["rows"]
+    # a named pair of a misspelt label is refused before any scoring
+    cfg.compare = [("hash", "nope")]
+    with pytest.raises(ValueError, match="--compare: no model labelled 'nope'"):
+        run_products_report(cfg)
+    cfg.compare = [("untrained student", "hash")]
+    named = [r for r in run_products_report(cfg)["significance"]["rows"] if r["kind"] == "named pair"]
+    assert {(r["a"], r["b"]) for r in named} == {("student", "model:hash")} and {r["setting"] for r in named} == {"native", "lrl2en", "paraphrase"}
+
+
+def payload_mean7(res, system, setting, tag):
+    return float(np.mean([res[system][setting][tag][f"{lang}/ndcg@10"] for lang in ("th", "vi", "id", "ms", "fil", "ur", "bn")]))
 
 
 def test_report_fuses_dense_with_lexicon_translated_bm25_in_lrl2en(built, tmp_path, monkeypatch):
@@ -457,3 +486,27 @@ def test_translated_hybrid_target_names_a_model_scored_before_it_existed():
     assert [(t["system"], t["met"]) for t in rows] == [("student", None), ("model:a+translated_weighted", True), ("model:a+translated_weighted", True)]
     assert rows[0]["note"].startswith("not measured for this model")
     assert sorted(t["threshold"] for t in rows[1:]) == [pytest.approx(0.8), 0.8]
+    # No model measured: one "not measured" row per model, and no report-wide row repeating it.
+    old = {"results": {"student": {"lrl2en": cells(0.5)}, "model:a": {"lrl2en": cells(0.6)}, "bm25_translated": {"lrl2en": cells(0.8)}}}
+    rows = [t for t in targets(old) if t["target"].startswith("cross-lingual hybrid")]
+    assert [t["system"] for t in rows] == ["student", "model:a"] and all(t["note"].startswith("not measured for this model") for t in rows)
+
+
+def test_significance_rows_hand_checked_and_missing_rows_counted():
+    from lira.eval.products_significance import significance_markdown, significance_rows
+
+    langs = ["th", "vi", "id", "ms", "fil", "ur", "bn"]
+    zero, one = {lang: [0.0] * 30 for lang in langs}, {lang: [1.0] * 30 for lang in langs}
+    cell = lambda v: {"native": {"0": {f"{lang}/ndcg@10": v for lang in langs}}}  # noqa: E731
+    payload = {"results": {"student": cell(0.0), "model:a": cell(1.0), "model:old": cell(0.5)},
+               "labels": {"student": "untrained student (dense)", "model:a": "a (dense)", "model:old": "old (dense)"}}
+    per_query = {"student": {"native": {"0": zero}}, "model:a": {"native": {"0": one}}}
+    sig = significance_rows(payload, per_query, [("a", "untrained student")], samples=200)
+    by_pair = {(r["a"], r["b"]): r for r in sig["rows"]}
+    # every query better by exactly 1: the difference, its interval and p are exact
+    assert by_pair[("student", "model:a")]["delta"] == 1.0 and by_pair[("student", "model:a")]["low"] == 1.0
+    assert by_pair[("student", "model:a")]["p"] == 0.0
+    assert by_pair[("model:a", "student")]["delta"] == -1.0  # the named pair, B - A
+    assert sig["missing"] == 1  # model:old has rows but no per-query scores
+    md = significance_markdown({**payload, "significance": sig})
+    assert "1 comparison cells are left out" in md and "| trained model vs untrained student | untrained student (dense) | a (dense) | native | 0 | +1.000 |" in md

@@ -81,3 +81,15 @@ def test_every_score_quoted_in_prose_is_in_a_committed_report():
 def test_prose_numbers_skip_blocks_and_catch_a_stray_score():
     page = "a 0.912 here\n<!-- lira:demo -->\n| 0.555 |\n<!-- /lira:demo -->\nand −0.031, +0.2, 1.5, v0.123x\n"
     assert _prose_numbers(page) == ["0.912", "0.031"]
+
+
+def test_readme_product_rows_name_models_of_the_committed_report():
+    import json
+    from pathlib import Path
+
+    from lira.report_blocks import PRODUCT_HEADLINE_MODELS
+
+    root = Path(__file__).resolve().parents[1]
+    labels = json.loads((root / "reports" / "products" / "benchmark.json").read_text(encoding="utf-8"))["labels"]
+    for model in PRODUCT_HEADLINE_MODELS:
+        assert f"model:{model}" in labels and f"model:{model}+weighted" in labels, model

@@ -269,3 +269,48 @@ def test_retrieval_and_noise_terms_resume_to_the_same_result(tiny_models, tiny_p
     a = ArcaEncoder.load(unbroken.model_dir).encode(PROBE, lang="th")
     b = ArcaEncoder.load(resumed.model_dir).encode(PROBE, lang="th")
     np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_paraphrase_queries_join_with_their_intents_labels_and_only_the_train_split(small_products, own_cache, tmp_path, monkeypatch):
+    plain = load_retrieval_data(small_products, LANGS)
+    with_para = load_retrieval_data(small_products, LANGS, paraphrases=True)
+    rows = _rows(small_products, "paraphrases.train.jsonl")
+    assert rows
+    by_text = {(r["query_id"], r["lang"], r["text"]) for r in rows}
+    added = [e for e in with_para.examples if e not in plain.examples]
+    # Every paraphrase gives one example per catalogue (its own language's and the English one; English once).
+    expected = sum(1 if r["lang"] == "en" else 2 for r in rows)
+    assert len(added) == expected and set(plain.examples) <= set(with_para.examples)
+    safe = _safe(small_products)
+    for e in added:
+        assert (e.query_id, e.query_lang, e.query) in by_text
+        assert e.safe == frozenset(safe[e.query_id]) and set(e.positives) <= e.safe
+        assert (e.query_id, e.title_lang) in with_para.mined  # the intent's negatives, mined with its plain query
+    assert with_para.mined == plain.mined
+    assert {e.query for e in added} <= set(with_para.texts()["query"])
+    # Only paraphrases.train.jsonl is added to what is read.
+    import lira.data.reasoning as reasoning
+
+    read: list[str] = []
+    original = reasoning._read_jsonl
+    monkeypatch.setattr(reasoning, "_read_jsonl", lambda path: read.append(path.name) or original(path))
+    load_retrieval_data(small_products, LANGS, paraphrases=True)
+    assert sorted(read) == ["catalog.train.jsonl", "paraphrases.train.jsonl", "qrels.train.jsonl", "queries.train.jsonl"]
+
+
+def test_paraphrase_errors_name_the_file_and_line(small_products, own_cache, tmp_path):
+    folder = tmp_path / "ds"
+    shutil.copytree(small_products, folder)
+    path = folder / "jsonl" / "paraphrases.train.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    first["query_id"] = "train-q-no-such-intent"
+    path.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"paraphrases\.train\.jsonl:1: paraphrase of train-q-no-such-intent"):
+        load_retrieval_data(folder, LANGS, paraphrases=True)
+    path.unlink()
+    with pytest.raises(ValueError, match="paraphrases.train.jsonl: missing"):
+        load_retrieval_data(folder, LANGS, paraphrases=True)
+    assert load_retrieval_data(folder, LANGS).examples  # the plain term does not need the file
+    with pytest.raises(ConfigError, match="arca.retrieval_paraphrases"):
+        ArcaConfig(retrieval_paraphrases=True)

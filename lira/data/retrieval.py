@@ -23,8 +23,17 @@ query's negative: its exact and substitute products wherever they sit in the bat
 query's positive, a hard negative, another language's title of the same product), and any title
 whose text equals its positive's.
 
+``paraphrases=True`` adds the train split's paraphrase queries (``paraphrases.train.jsonl``: the
+product noun replaced by a CLDR keyword of its category, or the measure written in another unit) as
+more examples of the same kind: a paraphrase shares its intent's ``query_id``, so it has the intent's
+positives, safe products and mined negatives (mined with the intent's plain query). The test split's
+paraphrases are built the same way from the same keyword lists over other intents and products, so
+this teaches the keyword-to-noun links a paraphrase query relies on; the dev split's paraphrases are
+where that choice is checked.
+
 Only the train split is read: ``load_retrieval_data`` opens ``catalog.train.jsonl``,
-``queries.train.jsonl`` and ``qrels.train.jsonl`` and nothing else.
+``queries.train.jsonl`` and ``qrels.train.jsonl`` (and ``paraphrases.train.jsonl`` with
+``paraphrases=True``) and nothing else.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ import torch
 
 SPLIT = "train"
 TRAIN_FILES = ("catalog", "queries", "qrels")
+PARAPHRASE_FILE = "paraphrases"
 DEFAULT_MINING_DEPTH = 20
 CATALOGS = ("native", "en")
 MINING_VERSION = 1
@@ -84,9 +94,10 @@ def _read_split(root: Path, name: str) -> list[dict]:
     return _read_jsonl(root / "jsonl" / f"{name}.{SPLIT}.jsonl")
 
 
-def train_files(data_dir: str | Path) -> list[Path]:
+def train_files(data_dir: str | Path, *, paraphrases: bool = False) -> list[Path]:
     """The only files retrieval training reads."""
-    return [Path(data_dir) / "jsonl" / f"{name}.{SPLIT}.jsonl" for name in TRAIN_FILES]
+    names = (*TRAIN_FILES, PARAPHRASE_FILE) if paraphrases else TRAIN_FILES
+    return [Path(data_dir) / "jsonl" / f"{name}.{SPLIT}.jsonl" for name in names]
 
 
 def load_retrieval_data(
@@ -96,9 +107,11 @@ def load_retrieval_data(
     catalogs: Sequence[str] | None = None,
     depth: int = DEFAULT_MINING_DEPTH,
     cache: bool = True,
+    paraphrases: bool = False,
 ) -> RetrievalData:
     """Examples and mined hard negatives from a built product data set's train split (default: the
-    cached default build). ``catalogs``: ``native`` and/or ``en`` (None: both)."""
+    cached default build). ``catalogs``: ``native`` and/or ``en`` (None: both). ``paraphrases``: also
+    the split's paraphrase queries, each with its intent's positives and negatives."""
     from lira.data.reasoning import default_products_dir
     from lira.languages import canonical_language
 
@@ -124,7 +137,10 @@ def load_retrieval_data(
         raise ValueError(f"{root}: no {SPLIT} queries in {missing}")
     safe = {qid: frozenset(p for label in SAFE_LABELS for p in labels.get(label, ())) for qid, labels in judged.items()}
     examples: list[RetrievalExample] = []
-    for qid, lang in sorted(text):
+    queries_by_key: list[tuple[str, str, str]] = [(qid, lang, text[(qid, lang)]) for qid, lang in sorted(text)]
+    if paraphrases:
+        queries_by_key += _paraphrase_queries(root, query_langs, text)
+    for qid, lang, query in queries_by_key:
         positives = tuple(sorted(judged.get(qid, {}).get("E", ())))
         if not positives:
             continue
@@ -132,10 +148,29 @@ def load_retrieval_data(
         for title_lang in targets:
             usable = tuple(p for p in positives if title_lang in titles[p])
             if usable and (qid, title_lang) in text:
-                examples.append(RetrievalExample(qid, text[(qid, lang)], lang, title_lang, usable, safe[qid]))
+                examples.append(RetrievalExample(qid, query, lang, title_lang, usable, safe[qid]))
     needed = sorted({(e.query_id, e.title_lang) for e in examples})
     mined = _cached_mining(root, needed, text, titles, safe, depth) if cache else mine_hard_negatives(needed, text, titles, safe, depth)
     return RetrievalData(titles, examples, mined)
+
+
+def _paraphrase_queries(root: Path, query_langs: Sequence[str], text: dict[tuple[str, str], str]) -> list[tuple[str, str, str]]:
+    """(query_id, lang, paraphrase) of the split's paraphrases in ``query_langs``; a paraphrase whose
+    intent has no plain query in its language is an error (its negatives are mined with that query)."""
+    path = root / "jsonl" / f"{PARAPHRASE_FILE}.{SPLIT}.jsonl"
+    if not path.exists():
+        raise ValueError(f"{path}: missing; arca.retrieval_paraphrases needs a data set built with paraphrases (`lira data products build`)")
+    out = []
+    for line, row in enumerate(_read_split(root, PARAPHRASE_FILE), start=1):
+        if row.get("lang") not in query_langs:
+            continue
+        for field in ("query_id", "text"):
+            if not isinstance(row.get(field), str) or not row[field].strip():
+                raise ValueError(f"{path}:{line}: field {field!r} missing or empty")
+        if (row["query_id"], row["lang"]) not in text:
+            raise ValueError(f"{path}:{line}: paraphrase of {row['query_id']} ({row['lang']}) has no query in queries.{SPLIT}.jsonl")
+        out.append((row["query_id"], row["lang"], row["text"]))
+    return sorted(out)
 
 
 def mine_hard_negatives(

@@ -15,7 +15,10 @@
 * for ``lrl2en`` only (where plain BM25 is near zero by construction), each dense model fused with BM25
   over the lexicon-translated query: the cross-lingual hybrid, RRF and weighted (weight chosen on the
   dev split of ``lrl2en``, clean queries, never on test; ``weights[model]["lrl2en_translated"]``);
-* the targets of the issue (product search as shoppers do it) with met / missed and by how much.
+* the targets of the issue (product search as shoppers do it) with met / missed and by how much;
+* a paired bootstrap over the test queries for each trained model against the untrained student, each
+  weighted hybrid against its lexical side, and each ``--compare "A|B"`` pair
+  (``lira.eval.products_significance``; per-query scores in ``per_query.json.gz``).
 
 ``--intents N --corpus-size M`` evaluate a slice, as the suite does (``slice_rows``: N intents per
 split drawn with the seed among those with an exact product; the corpus holds their exact products,
@@ -39,6 +42,7 @@ import numpy as np
 from rich.console import Console
 
 from lira.eval.products import SETTING_DOC, SETTINGS, BM25Ranker, ProductSearchEvaluator, _load, choose_weight
+from lira.eval.products_significance import read_per_query, significance_markdown, significance_rows, write_per_query
 
 LRL = ("th", "vi", "id", "ms", "fil", "ur", "bn")
 NOISE_SETTINGS = ("native", "lrl2en")
@@ -60,6 +64,8 @@ class ReportConfig:
     seed: int = 13
     skip_dense: bool = False
     batch_size: int = 64
+    compare: list[tuple[str, str]] = field(default_factory=list)
+    """Pairs of model labels (A, B) whose difference B - A gets a paired bootstrap in every setting."""
 
     def scale(self) -> dict[str, Any]:
         return {"intents": self.intents, "corpus_size": self.corpus_size, "seed": self.seed}
@@ -154,6 +160,13 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
     started = time.time()
     rows = {split: load_rows(cfg.data, split, cfg) for split in ("test", "dev")}
     fingerprint = data_fingerprint(rows)
+    if cfg.compare:  # before any scoring: a misspelt label must not cost the run
+        known = {"student", "untrained student", *(label for label, _ in cfg.models),
+                 *(k[len("model:"):] for k in _previous(Path(cfg.out_dir), fingerprint).get("results", {}) if k.startswith("model:"))}
+        unknown = sorted({name for pair in cfg.compare for name in pair} - known)
+        if unknown:
+            raise ValueError(f"--compare: no model labelled {', '.join(map(repr, unknown))}; give --model LABEL=PATH, or a model of the "
+                             f"earlier run in {cfg.out_dir} (known: {', '.join(sorted(known))})")
     cells = _cells(cfg)
     test_ev = {(s, lvl): make_evaluator(rows["test"], "test", s, lvl, cfg.batch_size) for s, lvl in cells}
     dev_ev = {s: make_evaluator(rows["dev"], "dev", s, 0.0, cfg.batch_size) for s in cfg.settings}
@@ -163,9 +176,16 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
     timings: dict[str, float] = {}
     encoded: dict[str, int] = {}
 
-    def put(system: str, label: str, setting: str, level: float, metrics: dict[str, float]) -> None:
+    per_query: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {}
+
+    def put(system: str, label: str, setting: str, level: float, metrics: dict[str, float], ev: ProductSearchEvaluator) -> None:
+        """Store a row's metrics and the per-query nDCG@10 of the call that computed them (``ev.last_ndcg``)."""
         labels[system] = label
         results.setdefault(system, {}).setdefault(setting, {})[noise_tag(level)] = metrics
+        if system in ("jaccard", "all_words") or system.endswith("rrf"):
+            return  # no significance test reads these rows' per-query scores
+        # rounded as stored (per_query.json.gz), so a redraw from the file tests the very same numbers
+        per_query.setdefault(system, {}).setdefault(setting, {})[noise_tag(level)] = {lang: [round(float(x), 4) for x in v] for lang, v in ev.last_ndcg.items()}
 
     dense_models = [] if cfg.skip_dense else [("student", "untrained student", cfg.student)] + [(f"model:{label}", label, path) for label, path in cfg.models]
     t = time.time()
@@ -176,16 +196,16 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
     translated_dev: dict[str, np.ndarray] | None = None
     for (setting, level), ev in test_ev.items():
         console.print(f"lexical rows: {setting}, noise {level:g}")
-        put("jaccard", LEXICAL["jaccard"], setting, level, ev.evaluate_lexical("jaccard"))
-        put("all_words", LEXICAL["all_words"], setting, level, ev.evaluate_lexical("all_words"))
+        put("jaccard", LEXICAL["jaccard"], setting, level, ev.evaluate_lexical("jaccard"), ev)
+        put("all_words", LEXICAL["all_words"], setting, level, ev.evaluate_lexical("all_words"), ev)
         sparse = ev.ranker_scores(BM25Ranker())
-        put("bm25", LEXICAL["bm25"], setting, level, ev.score_matrices(sparse, positive_only=True))
+        put("bm25", LEXICAL["bm25"], setting, level, ev.score_matrices(sparse, positive_only=True), ev)
         if dense_models:
             bm25_test[(setting, level)] = {lang: m.astype(np.float32) for lang, m in sparse.items()}
         if setting == TRANSLATED:
             # the scores evaluate_ranker(TranslatedBM25Ranker()) ranks, computed once for the row and the hybrids
             lexicon = ev.ranker_scores(translated)
-            put("bm25_translated", LEXICAL["bm25_translated"], setting, level, ev.score_matrices(lexicon, positive_only=True))
+            put("bm25_translated", LEXICAL["bm25_translated"], setting, level, ev.score_matrices(lexicon, positive_only=True), ev)
             if dense_models:
                 translated_test[(setting, level)] = {lang: m.astype(np.float32) for lang, m in lexicon.items()}
     if dense_models:
@@ -222,24 +242,28 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
             for lvl in [lvl for s, lvl in cells if s == setting]:
                 ev = test_ev[(setting, lvl)]
                 dense = ev.dense_scores(encoder)
-                put(f"{key}", f"{label} (dense)", setting, lvl, ev.score_matrices(dense))
+                put(f"{key}", f"{label} (dense)", setting, lvl, ev.score_matrices(dense), ev)
                 for prefix, name, best, test_sparse in sides:
                     lists = ev.top_lists(dense, test_sparse[(setting, lvl)])
-                    put(f"{key}+{prefix}rrf", f"hybrid RRF ({name} + {label})", setting, lvl, ev.score_matrices(ev.hybrid_scores(None, None, "rrf", lists=lists)))
+                    put(f"{key}+{prefix}rrf", f"hybrid RRF ({name} + {label})", setting, lvl, ev.score_matrices(ev.hybrid_scores(None, None, "rrf", lists=lists)), ev)
                     put(f"{key}+{prefix}weighted", f"hybrid weighted ({name} + {label}, weight on dev)", setting, lvl,
-                        ev.score_matrices(ev.hybrid_scores(None, None, "weighted", weight=best, lists=lists)))
+                        ev.score_matrices(ev.hybrid_scores(None, None, "weighted", weight=best, lists=lists)), ev)
         timings[f"{key}_s"] = round(time.time() - t, 1)
         encoded[key] = len(encoder.cache)
 
     out = Path(cfg.out_dir)
     previous = _previous(out, fingerprint)
+    previous_per_query = read_per_query(out, fingerprint)
     for system, by_setting in previous.get("results", {}).items():
         if system not in results:
             results[system] = by_setting
+            if system in previous_per_query:
+                per_query[system] = previous_per_query[system]
             labels[system] = previous["labels"][system]
             if system in previous.get("weights", {}):
                 weights[system] = previous["weights"][system]
-    config = {**{k: v for k, v in asdict(cfg).items() if k not in ("out_dir", "skip_dense")}, "models": dict(cfg.models)}
+    config = {**{k: v for k, v in asdict(cfg).items() if k not in ("out_dir", "skip_dense")}, "models": dict(cfg.models),
+              "compare": [list(pair) for pair in cfg.compare]}
     if previous.get("config", {}).get("models"):
         config["models"] = {**previous["config"]["models"], **config["models"]}
     payload = {
@@ -256,6 +280,8 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
     }
     payload["machine"] = _machine()
     payload["targets"] = targets(payload)
+    payload["significance"] = significance_rows(payload, per_query, cfg.compare)
+    write_per_query(out, fingerprint, per_query)
     write_report(payload, out)
     console.print((out / f"{REPORT}.md").read_text(encoding="utf-8"), markup=False, highlight=False)
     return payload
@@ -323,7 +349,7 @@ def targets(payload: dict) -> list[dict[str, Any]]:
     no_dense = "no dense rows in this report (it ran with --skip-dense, or its dense run was on other data)"
     xhybrid = "cross-lingual hybrid (dense + lexicon-translated BM25): >= 0.80 and >= translated BM25 alone (mean nDCG@10, 7 languages)"
     bm25_x = _mean7(payload, "bm25_translated", TRANSLATED)
-    measured = False
+    measured = per_model_note = False
     for base in dense_bases:
         cands = {s: _mean7(payload, s, TRANSLATED) for s in (f"{base}+translated_weighted", f"{base}+translated_rrf") if s in res}
         cands = {s: v for s, v in cands.items() if v is not None}
@@ -335,7 +361,8 @@ def targets(payload: dict) -> list[dict[str, Any]]:
         elif TRANSLATED in res.get(base, {}):
             # a model whose rows an earlier run wrote (kept by the merge) before the translated hybrid existed
             out.append(_target(xhybrid, base, None, None, "not measured for this model: its rows come from an earlier run; rerun the report with it"))
-    if not measured:
+            per_model_note = True
+    if not measured and not per_model_note:
         out.append(_target(xhybrid, "-", None, None, no_dense if not dense_bases else
                            f"no translated hybrid rows in this report (they need `{TRANSLATED}` and a dense run of this version)"))
     langs = [lang for lang in (*LRL, "en") if _m(payload, "bm25", "native", f"{lang}/ndcg@10") is not None]
@@ -516,6 +543,8 @@ def markdown(payload: dict) -> str:
         "",
         targets_table(payload),
     ]
+    if payload.get("significance"):
+        parts += ["## Significance", "", significance_markdown(payload)]
     if payload["weights"]:
         columns = _settings(payload)
         if any(f"{TRANSLATED}_translated" in by for by in payload["weights"].values()):
@@ -580,9 +609,13 @@ def write_report(payload: dict, out: Path) -> None:
 
 
 def render_from_json(out: str | Path) -> Path:
-    """Redraw md and png from the folder's ``benchmark.json`` (targets recomputed)."""
+    """Redraw md and png from the folder's ``benchmark.json`` (targets recomputed; the significance
+    tests too when the folder holds this data's per-query scores)."""
     out = Path(out)
     payload = json.loads((out / f"{REPORT}.json").read_text(encoding="utf-8"))
     payload["targets"] = targets(payload)
+    per_query = read_per_query(out, payload["data_fingerprint"])
+    if per_query:
+        payload["significance"] = significance_rows(payload, per_query, [tuple(p) for p in payload["config"].get("compare", [])])
     write_report(payload, out)
     return out / f"{REPORT}.md"

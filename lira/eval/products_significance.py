@@ -1,0 +1,126 @@
+"""Which differences in the product-search report are more than sample noise: a paired bootstrap over
+the test queries (``lira.eval.significance.paired_bootstrap``).
+
+``lira eval products-report`` keeps every row's per-query nDCG@10 (``per_query.json.gz`` beside
+``benchmark.json``, one list per system, setting, noise level and language, in the evaluator's query
+order) and compares, on the mean over the 7 low-resource languages (each language resampled within
+itself and weighted equally, as the report's mean is formed):
+
+* each trained model's dense row with the untrained student's, in every setting and noise level,
+  and (``lrl2en``) with BM25 over the lexicon-translated query, the bar the dense model alone must clear;
+* each weighted hybrid with the lexical ranking it fuses (BM25; in ``lrl2en`` the lexicon-translated
+  BM25), in every setting where both are scored: is the fusion worth it;
+* any pair named with ``--compare "A|B"`` (labels of two dense models of the report; B minus A), in
+  every setting and noise level: the question a study asks of two recipes.
+
+A comparison whose two rows lack per-query scores (rows an earlier run wrote before they were kept)
+is left out, and the report says how many were.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from lira.eval.significance import paired_bootstrap
+
+PER_QUERY = "per_query.json.gz"
+SAMPLES = 2000
+LRL = ("th", "vi", "id", "ms", "fil", "ur", "bn")
+
+
+def read_per_query(out: Path, fingerprint: str) -> dict[str, Any]:
+    """``{system: {setting: {noise tag: {lang: [nDCG@10 per query]}}}}`` stored for this data, else empty."""
+    path = Path(out) / PER_QUERY
+    if not path.exists():
+        return {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        stored = json.load(fh)
+    return stored["per_query"] if stored.get("data_fingerprint") == fingerprint else {}
+
+
+def write_per_query(out: Path, fingerprint: str, per_query: Mapping[str, Any]) -> None:
+    path = Path(out) / PER_QUERY
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rounded = {system: {setting: {tag: {lang: [round(float(v), 4) for v in vals] for lang, vals in by_lang.items()}
+                                  for tag, by_lang in by_tag.items()} for setting, by_tag in by_setting.items()}
+               for system, by_setting in per_query.items()}
+    tmp = path.with_name(f".{path.name}.tmp")
+    # mtime=0: the same scores give the same bytes (a rerun that changes nothing leaves git clean)
+    with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fh:
+        fh.write(json.dumps({"data_fingerprint": fingerprint, "per_query": rounded}, sort_keys=True).encode("utf-8"))
+    tmp.replace(path)
+
+
+def _system_by_label(labels: Mapping[str, str], label: str) -> str:
+    if label in ("student", "untrained student"):
+        return "student"
+    for key in labels:
+        if (key.startswith("model:") and key[len("model:"):] == label) or key == label:
+            return key
+    known = sorted(k[len("model:"):] for k in labels if k.startswith("model:") and "+" not in k)
+    raise ValueError(f"--compare: no model labelled {label!r} in this report; the models are: {', '.join(known) or 'none'}")
+
+
+def comparisons(payload: Mapping[str, Any], compare: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str, str]]:
+    """(kind, baseline system, system) pairs the report tests."""
+    res = payload["results"]
+    trained = sorted(s for s in res if s.startswith("model:") and not _fused(s))
+    out: list[tuple[str, str, str]] = []
+    if "student" in res:
+        out += [("trained model vs untrained student", "student", m) for m in trained]
+    if "bm25_translated" in res:  # the cross-lingual bar a dense model alone must clear (lrl2en only)
+        out += [("trained model vs translated BM25", "bm25_translated", m) for m in trained]
+    for base in ["student", *trained]:
+        if f"{base}+weighted" in res:
+            out.append(("weighted hybrid vs BM25", "bm25", f"{base}+weighted"))
+        if f"{base}+translated_weighted" in res:
+            out.append(("translated hybrid vs translated BM25", "bm25_translated", f"{base}+translated_weighted"))
+    for a, b in compare:
+        out.append(("named pair", _system_by_label(payload["labels"], a), _system_by_label(payload["labels"], b)))
+    return out
+
+
+def _fused(system: str) -> bool:
+    """A hybrid row (``<dense>+rrf`` ...); a label may hold " + " itself, the suffix has no space."""
+    return "+" in system and system.rsplit("+", 1)[-1] in ("rrf", "weighted", "translated_rrf", "translated_weighted")
+
+
+def significance_rows(payload: Mapping[str, Any], per_query: Mapping[str, Any], compare: Sequence[tuple[str, str]] = (),
+                      *, samples: int = SAMPLES) -> dict[str, Any]:
+    """Every comparison in every (setting, noise level) both systems were scored in, with per-query
+    scores for the 7 languages: the difference of the means (B minus A), its 95% interval and the
+    two-sided p-value; and how many comparisons lacked per-query scores."""
+    rows, missing = [], 0
+    for kind, a, b in comparisons(payload, compare):
+        cells = sorted({(s, t) for s, by in payload["results"].get(a, {}).items() for t in by}
+                       & {(s, t) for s, by in payload["results"].get(b, {}).items() for t in by}, key=lambda st: (st[0], float(st[1])))
+        for setting, tag in cells:
+            pa = per_query.get(a, {}).get(setting, {}).get(tag, {})
+            pb = per_query.get(b, {}).get(setting, {}).get(tag, {})
+            langs = [lang for lang in LRL if lang in pa and lang in pb and len(pa[lang]) == len(pb[lang]) and pa[lang]]
+            if len(langs) < len(LRL):
+                missing += 1
+                continue
+            test = paired_bootstrap({lang: pa[lang] for lang in langs}, {lang: pb[lang] for lang in langs}, samples=samples, seed=0)
+            rows.append({"kind": kind, "a": a, "b": b, "setting": setting, "noise": tag, "delta": test.delta,
+                         "low": test.low, "high": test.high, "p": test.p_value})
+    return {"samples": samples, "rows": rows, "missing": missing}
+
+
+def significance_markdown(payload: Mapping[str, Any]) -> str:
+    sig = payload.get("significance")
+    if not sig:
+        return ""
+    labels = payload["labels"]
+    lines = [f"Paired bootstrap over the test queries ({sig['samples']} resamples; each language resampled within itself, the 7 "
+             "weighted equally as in the mean): difference of mean nDCG@10 (B minus A), 95% interval, two-sided p.", ""]
+    if sig["missing"]:
+        lines += [f"{sig['missing']} comparison cells are left out: their rows come from an earlier run that kept no per-query scores.", ""]
+    lines += ["| comparison | A | B | setting | noise | B - A | 95% interval | p |", "|---|---|---|---|---:|---:|---|---:|"]
+    for r in sig["rows"]:
+        lines.append(f"| {r['kind']} | {labels.get(r['a'], r['a'])} | {labels.get(r['b'], r['b'])} | {r['setting']} | {r['noise']} | "
+                     f"{r['delta']:+.3f} | [{r['low']:+.3f}, {r['high']:+.3f}] | {r['p']:.3f} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The committed product-search report (reports/products/benchmark.*, per_query.json.gz and noise.*),
+# from scratch: trains every model its rows name, then scores them (docs/PRODUCTS.md).
+#
+#   bash scripts/products_report.sh [PRODUCT_DATA_DIR]     # default: runs/products (`lira data products build --out runs/products`)
+#
+# On 2 CPU cores: about 7 to 10 min per 250-step model (six of them, `lira demo` included), 40 min for
+# the 1,000-step one, then about 2.5 min per dense model in the report (seven with the untrained
+# student) and a few minutes each for the bitext noise table and Tatoeba (off the shopping domain). A model folder that already holds a finished
+# model is not retrained (delete it to retrain). Every training is seeded and CPU training is
+# deterministic, so a rerun reproduces the committed numbers.
+set -euo pipefail
+data="${1:-runs/products}"
+[ -d "$data" ] || lira data products build --out "$data"
+
+train() {  # train CONFIG OUTPUT_DIR: once
+    [ -f "$2/model/arca.json" ] || lira train --config "$1"
+}
+[ -f runs/demo/model/arca.json ] || lira demo
+train configs/noise-robust.yaml runs/noise-robust
+train configs/products-retrieval.yaml runs/products-retrieval
+train configs/products-retrieval-paraphrases.yaml runs/products-retrieval-paraphrases
+train configs/products-robust.yaml runs/products-robust
+train configs/products-robust-long.yaml runs/products-robust-long
+
+long="retrieval + noise terms + noised queries, 1,000 steps"
+lira eval products-report --data "$data" --intents 300 --corpus-size 800 \
+    --model "default recipe (lira demo)=runs/demo/model" \
+    --model "default + noise terms=runs/noise-robust/model" \
+    --model "default + retrieval term=runs/products-retrieval/model" \
+    --model "retrieval term + paraphrase queries=runs/products-retrieval-paraphrases/model" \
+    --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
+    --model "$long=runs/products-robust-long/model" \
+    --compare "default + retrieval term|retrieval term + paraphrase queries" \
+    --compare "default + retrieval term|retrieval + noise terms + noised queries" \
+    --compare "retrieval + noise terms + noised queries|$long"
+
+lira eval noise --out reports/products \
+    --model "untrained=offline:multilingual-e5-small" \
+    --model "default recipe (lira demo)=runs/demo/model" \
+    --model "default + noise terms=runs/noise-robust/model" \
+    --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
+    --model "$long=runs/products-robust-long/model"
+lira eval tatoeba --out reports/products/tatoeba \
+    --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
+    --model "$long=runs/products-robust-long/model" \
+    --model "untrained student=offline:multilingual-e5-small"
+lira report readme
