@@ -337,7 +337,8 @@ def test_report_runs_every_row_and_chooses_weights_on_dev(built, tmp_path, monke
     # per-query nDCG@10 is kept for every row; its mean is the row's language mean
     from lira.eval.products_significance import read_per_query
 
-    per_query = read_per_query(tmp_path / "rep", payload["data_fingerprint"])
+    per_query, keys = read_per_query(tmp_path / "rep", payload["data_fingerprint"])
+    assert keys["student"]["native"]["0.1"] == keys["bm25"]["native"]["0.1"] != keys["bm25"]["native"]["0"]  # the noised texts differ
     for system in ("bm25", "student", "model:hash+weighted"):
         for lang in ("th", "bn"):
             assert np.mean(per_query[system]["native"]["0"][lang]) == pytest.approx(res[system]["native"]["0"][f"{lang}/ndcg@10"], abs=1e-4)
@@ -356,6 +357,17 @@ def test_report_runs_every_row_and_chooses_weights_on_dev(built, tmp_path, monke
     again = run_products_report(cfg)
     assert "model:hash+weighted" in again["results"] and again["results"]["student"] == res["student"]
     assert again["significance"]["rows"] == sig["rows"]
+    # the --compare pairs of an earlier run stay with its models through a --skip-dense rerun and a redraw
+    cfg.skip_dense, cfg.compare = False, [("untrained student", "hash")]
+    run_products_report(cfg)
+    cfg.skip_dense, cfg.compare = True, []
+    kept = run_products_report(cfg)
+    assert kept["config"]["compare"] == [["untrained student", "hash"]] and any(r["kind"] == "named pair" for r in kept["significance"]["rows"])
+    from lira.eval.products_report import render_from_json
+
+    render_from_json(tmp_path / "rep")
+    assert "| named pair |" in (tmp_path / "rep" / "benchmark.md").read_text(encoding="utf-8")
+    cfg.skip_dense = False
     # a named pair of a misspelt label is refused before any scoring
     cfg.compare = [("hash", "nope")]
     with pytest.raises(ValueError, match="--compare: no model labelled 'nope'"):
@@ -501,12 +513,18 @@ def test_significance_rows_hand_checked_and_missing_rows_counted():
     payload = {"results": {"student": cell(0.0), "model:a": cell(1.0), "model:old": cell(0.5)},
                "labels": {"student": "untrained student (dense)", "model:a": "a (dense)", "model:old": "old (dense)"}}
     per_query = {"student": {"native": {"0": zero}}, "model:a": {"native": {"0": one}}}
-    sig = significance_rows(payload, per_query, [("a", "untrained student")], samples=200)
+    keys = {s: {"native": {"0": {lang: "same queries" for lang in langs}}} for s in ("student", "model:a")}
+    sig = significance_rows(payload, per_query, [("a", "untrained student")], keys, samples=200)
     by_pair = {(r["a"], r["b"]): r for r in sig["rows"]}
     # every query better by exactly 1: the difference, its interval and p are exact
     assert by_pair[("student", "model:a")]["delta"] == 1.0 and by_pair[("student", "model:a")]["low"] == 1.0
     assert by_pair[("student", "model:a")]["p"] == 0.0
     assert by_pair[("model:a", "student")]["delta"] == -1.0  # the named pair, B - A
     assert sig["missing"] == 1  # model:old has rows but no per-query scores
+    # lists of other queries (another order, other noised texts) are refused, not paired item by item
+    shuffled = {**keys, "model:a": {"native": {"0": {**keys["model:a"]["native"]["0"], "th": "other queries"}}}}
+    refused = significance_rows(payload, per_query, [], shuffled, samples=200)
+    assert refused["rows"] == [] and refused["unaligned"] == 1
+    assert significance_rows(payload, per_query, [], None, samples=200)["unaligned"] == 1  # keys unknown: refused too
     md = significance_markdown({**payload, "significance": sig})
     assert "1 comparison cells are left out" in md and "| trained model vs untrained student | untrained student (dense) | a (dense) | native | 0 | +1.000 |" in md

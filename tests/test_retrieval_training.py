@@ -314,3 +314,20 @@ def test_paraphrase_errors_name_the_file_and_line(small_products, own_cache, tmp
     assert load_retrieval_data(folder, LANGS).examples  # the plain term does not need the file
     with pytest.raises(ConfigError, match="arca.retrieval_paraphrases"):
         ArcaConfig(retrieval_paraphrases=True)
+
+
+def test_the_config_flag_reaches_the_training_batches(tiny_models, tiny_pairs_file, tmp_path, small_products, own_cache):
+    from lira.train import retrieval_batches, term_texts
+
+    from .test_train import tiny_config
+
+    cfg = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "run", max_steps=3)
+    cfg.data.retrieval = str(small_products)
+    cfg.arca.retrieval_weight = 1.0
+    plain = retrieval_batches(cfg).data.examples
+    cfg.arca.retrieval_paraphrases = True
+    with_para = retrieval_batches(cfg).data.examples
+    paraphrases = {r["text"] for r in _rows(small_products, "paraphrases.train.jsonl")}
+    added = [e for e in with_para if e not in set(plain)]
+    assert added and {e.query for e in added} <= paraphrases
+    assert {e.query for e in added} <= set(term_texts(cfg)["query"])  # a frozen-prefix cache gets them too

@@ -42,7 +42,7 @@ import numpy as np
 from rich.console import Console
 
 from lira.eval.products import SETTING_DOC, SETTINGS, BM25Ranker, ProductSearchEvaluator, _load, choose_weight
-from lira.eval.products_significance import read_per_query, significance_markdown, significance_rows, write_per_query
+from lira.eval.products_significance import query_key, read_per_query, significance_markdown, significance_rows, write_per_query
 
 LRL = ("th", "vi", "id", "ms", "fil", "ur", "bn")
 NOISE_SETTINGS = ("native", "lrl2en")
@@ -177,6 +177,7 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
     encoded: dict[str, int] = {}
 
     per_query: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {}
+    query_keys: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
 
     def put(system: str, label: str, setting: str, level: float, metrics: dict[str, float], ev: ProductSearchEvaluator) -> None:
         """Store a row's metrics and the per-query nDCG@10 of the call that computed them (``ev.last_ndcg``)."""
@@ -186,6 +187,7 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
             return  # no significance test reads these rows' per-query scores
         # rounded as stored (per_query.json.gz), so a redraw from the file tests the very same numbers
         per_query.setdefault(system, {}).setdefault(setting, {})[noise_tag(level)] = {lang: [round(float(x), 4) for x in v] for lang, v in ev.last_ndcg.items()}
+        query_keys.setdefault(system, {}).setdefault(setting, {})[noise_tag(level)] = {lang: query_key(ev._lang_queries(lang)) for lang in ev.last_ndcg}
 
     dense_models = [] if cfg.skip_dense else [("student", "untrained student", cfg.student)] + [(f"model:{label}", label, path) for label, path in cfg.models]
     t = time.time()
@@ -253,17 +255,22 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
 
     out = Path(cfg.out_dir)
     previous = _previous(out, fingerprint)
-    previous_per_query = read_per_query(out, fingerprint)
+    previous_per_query, previous_keys = read_per_query(out, fingerprint)
     for system, by_setting in previous.get("results", {}).items():
         if system not in results:
             results[system] = by_setting
             if system in previous_per_query:
                 per_query[system] = previous_per_query[system]
+                if system in previous_keys:
+                    query_keys[system] = previous_keys[system]
             labels[system] = previous["labels"][system]
             if system in previous.get("weights", {}):
                 weights[system] = previous["weights"][system]
+    # the earlier run's --compare pairs stay with its models (a --skip-dense rerun keeps both)
+    compare = [tuple(p) for p in previous.get("config", {}).get("compare", [])]
+    compare += [tuple(p) for p in cfg.compare if tuple(p) not in compare]
     config = {**{k: v for k, v in asdict(cfg).items() if k not in ("out_dir", "skip_dense")}, "models": dict(cfg.models),
-              "compare": [list(pair) for pair in cfg.compare]}
+              "compare": [list(pair) for pair in compare]}
     if previous.get("config", {}).get("models"):
         config["models"] = {**previous["config"]["models"], **config["models"]}
     payload = {
@@ -280,8 +287,8 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
     }
     payload["machine"] = _machine()
     payload["targets"] = targets(payload)
-    payload["significance"] = significance_rows(payload, per_query, cfg.compare)
-    write_per_query(out, fingerprint, per_query)
+    payload["significance"] = significance_rows(payload, per_query, compare, query_keys)
+    write_per_query(out, fingerprint, per_query, query_keys)
     write_report(payload, out)
     console.print((out / f"{REPORT}.md").read_text(encoding="utf-8"), markup=False, highlight=False)
     return payload
@@ -614,8 +621,8 @@ def render_from_json(out: str | Path) -> Path:
     out = Path(out)
     payload = json.loads((out / f"{REPORT}.json").read_text(encoding="utf-8"))
     payload["targets"] = targets(payload)
-    per_query = read_per_query(out, payload["data_fingerprint"])
+    per_query, query_keys = read_per_query(out, payload["data_fingerprint"])
     if per_query:
-        payload["significance"] = significance_rows(payload, per_query, [tuple(p) for p in payload["config"].get("compare", [])])
+        payload["significance"] = significance_rows(payload, per_query, [tuple(p) for p in payload["config"].get("compare", [])], query_keys)
     write_report(payload, out)
     return out / f"{REPORT}.md"

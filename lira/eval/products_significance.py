@@ -20,6 +20,7 @@ is left out, and the report says how many were.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -31,17 +32,27 @@ SAMPLES = 2000
 LRL = ("th", "vi", "id", "ms", "fil", "ur", "bn")
 
 
-def read_per_query(out: Path, fingerprint: str) -> dict[str, Any]:
-    """``{system: {setting: {noise tag: {lang: [nDCG@10 per query]}}}}`` stored for this data, else empty."""
+def query_key(queries: Sequence[Mapping[str, Any]]) -> str:
+    """Which queries, in which order and with which (noised) text, a per-query list scores: two lists
+    are compared item by item only when their keys are equal."""
+    text = "\n".join(f"{q['query_id']}\t{q['text']}" for q in queries)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def read_per_query(out: Path, fingerprint: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(``{system: {setting: {noise tag: {lang: [nDCG@10 per query]}}}}``, the same nesting of
+    ``query_key``s) stored for this data, else two empty dicts."""
     path = Path(out) / PER_QUERY
     if not path.exists():
-        return {}
+        return {}, {}
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         stored = json.load(fh)
-    return stored["per_query"] if stored.get("data_fingerprint") == fingerprint else {}
+    if stored.get("data_fingerprint") != fingerprint:
+        return {}, {}
+    return stored["per_query"], stored.get("query_keys", {})
 
 
-def write_per_query(out: Path, fingerprint: str, per_query: Mapping[str, Any]) -> None:
+def write_per_query(out: Path, fingerprint: str, per_query: Mapping[str, Any], query_keys: Mapping[str, Any]) -> None:
     path = Path(out) / PER_QUERY
     path.parent.mkdir(parents=True, exist_ok=True)
     rounded = {system: {setting: {tag: {lang: [round(float(v), 4) for v in vals] for lang, vals in by_lang.items()}
@@ -50,7 +61,7 @@ def write_per_query(out: Path, fingerprint: str, per_query: Mapping[str, Any]) -
     tmp = path.with_name(f".{path.name}.tmp")
     # mtime=0: the same scores give the same bytes (a rerun that changes nothing leaves git clean)
     with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fh:
-        fh.write(json.dumps({"data_fingerprint": fingerprint, "per_query": rounded}, sort_keys=True).encode("utf-8"))
+        fh.write(json.dumps({"data_fingerprint": fingerprint, "per_query": rounded, "query_keys": query_keys}, sort_keys=True).encode("utf-8"))
     tmp.replace(path)
 
 
@@ -60,7 +71,7 @@ def _system_by_label(labels: Mapping[str, str], label: str) -> str:
     for key in labels:
         if (key.startswith("model:") and key[len("model:"):] == label) or key == label:
             return key
-    known = sorted(k[len("model:"):] for k in labels if k.startswith("model:") and "+" not in k)
+    known = sorted(k[len("model:"):] for k in labels if k.startswith("model:") and not _fused(k))
     raise ValueError(f"--compare: no model labelled {label!r} in this report; the models are: {', '.join(known) or 'none'}")
 
 
@@ -89,25 +100,33 @@ def _fused(system: str) -> bool:
 
 
 def significance_rows(payload: Mapping[str, Any], per_query: Mapping[str, Any], compare: Sequence[tuple[str, str]] = (),
-                      *, samples: int = SAMPLES) -> dict[str, Any]:
+                      query_keys: Mapping[str, Any] | None = None, *, samples: int = SAMPLES) -> dict[str, Any]:
     """Every comparison in every (setting, noise level) both systems were scored in, with per-query
     scores for the 7 languages: the difference of the means (B minus A), its 95% interval and the
-    two-sided p-value; and how many comparisons lacked per-query scores."""
-    rows, missing = [], 0
+    two-sided p-value; how many comparisons lacked per-query scores (``missing``), and how many were
+    refused because the two lists score different queries (``unaligned``: their ``query_key``s differ
+    or are unknown, e.g. an earlier run on differently noised queries)."""
+    keys = query_keys or {}
+    rows, missing, unaligned = [], 0, 0
     for kind, a, b in comparisons(payload, compare):
         cells = sorted({(s, t) for s, by in payload["results"].get(a, {}).items() for t in by}
                        & {(s, t) for s, by in payload["results"].get(b, {}).items() for t in by}, key=lambda st: (st[0], float(st[1])))
         for setting, tag in cells:
             pa = per_query.get(a, {}).get(setting, {}).get(tag, {})
             pb = per_query.get(b, {}).get(setting, {}).get(tag, {})
-            langs = [lang for lang in LRL if lang in pa and lang in pb and len(pa[lang]) == len(pb[lang]) and pa[lang]]
-            if len(langs) < len(LRL):
+            if any(lang not in pa or lang not in pb or not pa[lang] or not pb[lang] for lang in LRL):
                 missing += 1
                 continue
+            ka = keys.get(a, {}).get(setting, {}).get(tag, {})
+            kb = keys.get(b, {}).get(setting, {}).get(tag, {})
+            if any(ka.get(lang) is None or ka.get(lang) != kb.get(lang) or len(pa[lang]) != len(pb[lang]) for lang in LRL):
+                unaligned += 1
+                continue
+            langs = list(LRL)
             test = paired_bootstrap({lang: pa[lang] for lang in langs}, {lang: pb[lang] for lang in langs}, samples=samples, seed=0)
             rows.append({"kind": kind, "a": a, "b": b, "setting": setting, "noise": tag, "delta": test.delta,
                          "low": test.low, "high": test.high, "p": test.p_value})
-    return {"samples": samples, "rows": rows, "missing": missing}
+    return {"samples": samples, "rows": rows, "missing": missing, "unaligned": unaligned}
 
 
 def significance_markdown(payload: Mapping[str, Any]) -> str:
@@ -119,6 +138,8 @@ def significance_markdown(payload: Mapping[str, Any]) -> str:
              "weighted equally as in the mean): difference of mean nDCG@10 (B minus A), 95% interval, two-sided p.", ""]
     if sig["missing"]:
         lines += [f"{sig['missing']} comparison cells are left out: their rows come from an earlier run that kept no per-query scores.", ""]
+    if sig.get("unaligned"):
+        lines += [f"{sig['unaligned']} comparison cells are refused: their two per-query lists score different queries (order or noised text).", ""]
     lines += ["| comparison | A | B | setting | noise | B - A | 95% interval | p |", "|---|---|---|---|---:|---:|---|---:|"]
     for r in sig["rows"]:
         lines.append(f"| {r['kind']} | {labels.get(r['a'], r['a'])} | {labels.get(r['b'], r['b'])} | {r['setting']} | {r['noise']} | "
