@@ -419,7 +419,7 @@ def eval_products_report(
 ) -> None:
     """The product-search benchmark report: every setting, lexical baselines, BM25, dense and hybrid rows, the targets and their significance."""
     from lira.eval.products import SETTINGS
-    from lira.eval.products_report import ReportConfig, render_from_json, run_products_report
+    from lira.eval.products_report import CompareLabelError, ReportConfig, render_from_json, run_products_report
 
     if report_only:
         console.print(f"redrew {render_from_json(out)}")
@@ -442,9 +442,7 @@ def eval_products_report(
                        intents=intents, corpus_size=corpus_size, seed=seed, skip_dense=skip_dense, compare=pairs)
     try:
         run_products_report(cfg, console=console)
-    except ValueError as err:
-        if not str(err).startswith("--compare"):
-            raise
+    except CompareLabelError as err:
         raise typer.BadParameter(str(err), param_hint="--compare") from err
 
 

@@ -505,6 +505,7 @@ def test_translated_hybrid_target_names_a_model_scored_before_it_existed():
 
 
 def test_significance_rows_hand_checked_and_missing_rows_counted():
+    from lira.eval.products_report import comparisons
     from lira.eval.products_significance import significance_markdown, significance_rows
 
     langs = ["th", "vi", "id", "ms", "fil", "ur", "bn"]
@@ -514,7 +515,7 @@ def test_significance_rows_hand_checked_and_missing_rows_counted():
                "labels": {"student": "untrained student (dense)", "model:a": "a (dense)", "model:old": "old (dense)"}}
     per_query = {"student": {"native": {"0": zero}}, "model:a": {"native": {"0": one}}}
     keys = {s: {"native": {"0": {lang: "same queries" for lang in langs}}} for s in ("student", "model:a")}
-    sig = significance_rows(payload, per_query, [("a", "untrained student")], keys, samples=200)
+    sig = significance_rows(payload, per_query, comparisons(payload, [("a", "untrained student")]), keys, samples=200)
     by_pair = {(r["a"], r["b"]): r for r in sig["rows"]}
     # every query better by exactly 1: the difference, its interval and p are exact
     assert by_pair[("student", "model:a")]["delta"] == 1.0 and by_pair[("student", "model:a")]["low"] == 1.0
@@ -523,8 +524,8 @@ def test_significance_rows_hand_checked_and_missing_rows_counted():
     assert sig["missing"] == 1  # model:old has rows but no per-query scores
     # lists of other queries (another order, other noised texts) are refused, not paired item by item
     shuffled = {**keys, "model:a": {"native": {"0": {**keys["model:a"]["native"]["0"], "th": "other queries"}}}}
-    refused = significance_rows(payload, per_query, [], shuffled, samples=200)
+    refused = significance_rows(payload, per_query, comparisons(payload), shuffled, samples=200)
     assert refused["rows"] == [] and refused["unaligned"] == 1
-    assert significance_rows(payload, per_query, [], None, samples=200)["unaligned"] == 1  # keys unknown: refused too
+    assert significance_rows(payload, per_query, comparisons(payload), None, samples=200)["unaligned"] == 1  # keys unknown: refused too
     md = significance_markdown({**payload, "significance": sig})
     assert "1 comparison cells are left out" in md and "| trained model vs untrained student | untrained student (dense) | a (dense) | native | 0 | +1.000 |" in md

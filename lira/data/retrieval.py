@@ -94,10 +94,10 @@ def _read_split(root: Path, name: str) -> list[dict]:
     return _read_jsonl(root / "jsonl" / f"{name}.{SPLIT}.jsonl")
 
 
-def train_files(data_dir: str | Path, *, paraphrases: bool = False) -> list[Path]:
-    """The only files retrieval training reads."""
-    names = (*TRAIN_FILES, PARAPHRASE_FILE) if paraphrases else TRAIN_FILES
-    return [Path(data_dir) / "jsonl" / f"{name}.{SPLIT}.jsonl" for name in names]
+def train_files(data_dir: str | Path) -> list[Path]:
+    """The files the mined negatives depend on (with ``paraphrases=True``, ``paraphrases.train.jsonl``
+    is read too; its queries reuse these negatives)."""
+    return [Path(data_dir) / "jsonl" / f"{name}.{SPLIT}.jsonl" for name in TRAIN_FILES]
 
 
 def load_retrieval_data(

@@ -83,6 +83,35 @@ def _is_hybrid(system: str) -> bool:
     return system.endswith(tuple(f"+{h}" for h in HYBRIDS))
 
 
+class CompareLabelError(ValueError):
+    """A ``--compare`` pair names a model the report does not have."""
+
+
+def _compare_key(label: str) -> str:
+    """The row key of a model a ``--compare`` pair names (labels are checked before the run scores)."""
+    return "student" if label in ("student", "untrained student") else f"model:{label}"
+
+
+def comparisons(payload: dict, compare: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str, str]]:
+    """(kind, system A, system B) pairs the significance section tests (B minus A): each trained model
+    against the untrained student and (``lrl2en``) the lexicon-translated BM25; each weighted hybrid
+    against the lexical ranking it fuses; each ``--compare`` pair of model labels."""
+    res = payload["results"]
+    trained = sorted(s for s in res if s.startswith("model:") and not _is_hybrid(s))
+    out: list[tuple[str, str, str]] = []
+    if "student" in res:
+        out += [("trained model vs untrained student", "student", m) for m in trained]
+    if "bm25_translated" in res:  # the cross-lingual bar a dense model alone must clear (lrl2en only)
+        out += [("trained model vs translated BM25", "bm25_translated", m) for m in trained]
+    for base in ["student", *trained]:
+        if f"{base}+weighted" in res:
+            out.append(("weighted hybrid vs BM25", "bm25", f"{base}+weighted"))
+        if f"{base}+translated_weighted" in res:
+            out.append(("translated hybrid vs translated BM25", "bm25_translated", f"{base}+translated_weighted"))
+    out += [("named pair", _compare_key(a), _compare_key(b)) for a, b in compare]
+    return out
+
+
 def noise_tag(level: float) -> str:
     return f"{level:g}"
 
@@ -162,11 +191,11 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
     fingerprint = data_fingerprint(rows)
     if cfg.compare:  # before any scoring: a misspelt label must not cost the run
         known = {"student", "untrained student", *(label for label, _ in cfg.models),
-                 *(k[len("model:"):] for k in _previous(Path(cfg.out_dir), fingerprint).get("results", {}) if k.startswith("model:"))}
+                 *(k[len("model:"):] for k in _previous(Path(cfg.out_dir), fingerprint).get("results", {}) if k.startswith("model:") and not _is_hybrid(k))}
         unknown = sorted({name for pair in cfg.compare for name in pair} - known)
         if unknown:
-            raise ValueError(f"--compare: no model labelled {', '.join(map(repr, unknown))}; give --model LABEL=PATH, or a model of the "
-                             f"earlier run in {cfg.out_dir} (known: {', '.join(sorted(known))})")
+            raise CompareLabelError(f"--compare: no model labelled {', '.join(map(repr, unknown))}; give --model LABEL=PATH, or a model of the "
+                                    f"earlier run in {cfg.out_dir} (known: {', '.join(sorted(known))})")
     cells = _cells(cfg)
     test_ev = {(s, lvl): make_evaluator(rows["test"], "test", s, lvl, cfg.batch_size) for s, lvl in cells}
     dev_ev = {s: make_evaluator(rows["dev"], "dev", s, 0.0, cfg.batch_size) for s in cfg.settings}
@@ -178,6 +207,7 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
 
     per_query: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {}
     query_keys: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
+    cell_keys: dict[tuple[str, str], dict[str, str]] = {}  # one test cell's query keys, shared by every row scored on it
 
     def put(system: str, label: str, setting: str, level: float, metrics: dict[str, float], ev: ProductSearchEvaluator) -> None:
         """Store a row's metrics and the per-query nDCG@10 of the call that computed them (``ev.last_ndcg``)."""
@@ -187,7 +217,8 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
             return  # no significance test reads these rows' per-query scores
         # rounded as stored (per_query.json.gz), so a redraw from the file tests the very same numbers
         per_query.setdefault(system, {}).setdefault(setting, {})[noise_tag(level)] = {lang: [round(float(x), 4) for x in v] for lang, v in ev.last_ndcg.items()}
-        query_keys.setdefault(system, {}).setdefault(setting, {})[noise_tag(level)] = {lang: query_key(ev._lang_queries(lang)) for lang in ev.last_ndcg}
+        keys = cell_keys.setdefault((setting, noise_tag(level)), {lang: query_key(ev._lang_queries(lang)) for lang in ev.last_ndcg})
+        query_keys.setdefault(system, {}).setdefault(setting, {})[noise_tag(level)] = keys
 
     dense_models = [] if cfg.skip_dense else [("student", "untrained student", cfg.student)] + [(f"model:{label}", label, path) for label, path in cfg.models]
     t = time.time()
@@ -287,7 +318,7 @@ def run_products_report(cfg: ReportConfig, *, console: Console | None = None) ->
     }
     payload["machine"] = _machine()
     payload["targets"] = targets(payload)
-    payload["significance"] = significance_rows(payload, per_query, compare, query_keys)
+    payload["significance"] = significance_rows(payload, per_query, comparisons(payload, compare), query_keys)
     write_per_query(out, fingerprint, per_query, query_keys)
     write_report(payload, out)
     console.print((out / f"{REPORT}.md").read_text(encoding="utf-8"), markup=False, highlight=False)
@@ -623,6 +654,6 @@ def render_from_json(out: str | Path) -> Path:
     payload["targets"] = targets(payload)
     per_query, query_keys = read_per_query(out, payload["data_fingerprint"])
     if per_query:
-        payload["significance"] = significance_rows(payload, per_query, [tuple(p) for p in payload["config"].get("compare", [])], query_keys)
+        payload["significance"] = significance_rows(payload, per_query, comparisons(payload, [tuple(p) for p in payload["config"].get("compare", [])]), query_keys)
     write_report(payload, out)
     return out / f"{REPORT}.md"

@@ -3,18 +3,19 @@ the test queries (``lira.eval.significance.paired_bootstrap``).
 
 ``lira eval products-report`` keeps every row's per-query nDCG@10 (``per_query.json.gz`` beside
 ``benchmark.json``, one list per system, setting, noise level and language, in the evaluator's query
-order) and compares, on the mean over the 7 low-resource languages (each language resampled within
-itself and weighted equally, as the report's mean is formed):
+order, with a ``query_key`` of the queries it scores) and tests the pairs that
+``lira.eval.products_report.comparisons`` lists, on the mean over the 7 low-resource languages (each
+language resampled within itself and weighted equally, as the report's mean is formed):
 
-* each trained model's dense row with the untrained student's, in every setting and noise level,
-  and (``lrl2en``) with BM25 over the lexicon-translated query, the bar the dense model alone must clear;
-* each weighted hybrid with the lexical ranking it fuses (BM25; in ``lrl2en`` the lexicon-translated
-  BM25), in every setting where both are scored: is the fusion worth it;
+* each trained model's dense row against the untrained student's, in every setting and noise level,
+  and (``lrl2en``) against BM25 over the lexicon-translated query, the bar the dense model alone must clear;
+* each weighted hybrid against the lexical ranking it fuses (BM25; in ``lrl2en`` the lexicon-translated
+  BM25): is the fusion worth it;
 * any pair named with ``--compare "A|B"`` (labels of two dense models of the report; B minus A), in
   every setting and noise level: the question a study asks of two recipes.
 
 A comparison whose two rows lack per-query scores (rows an earlier run wrote before they were kept)
-is left out, and the report says how many were.
+is left out, one whose lists score different queries is refused, and the report counts both.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from lira.eval.significance import paired_bootstrap
 PER_QUERY = "per_query.json.gz"
 SAMPLES = 2000
 LRL = ("th", "vi", "id", "ms", "fil", "ur", "bn")
+"""The languages a comparison resamples: the report's mean is over these 7 (English is not in it)."""
 
 
 def query_key(queries: Sequence[Mapping[str, Any]]) -> str:
@@ -53,62 +55,28 @@ def read_per_query(out: Path, fingerprint: str) -> tuple[dict[str, Any], dict[st
 
 
 def write_per_query(out: Path, fingerprint: str, per_query: Mapping[str, Any], query_keys: Mapping[str, Any]) -> None:
+    """Store the lists as given (the report rounds them to 4 decimals when it scores, so a redraw from
+    this file tests the very numbers the run tested)."""
     path = Path(out) / PER_QUERY
     path.parent.mkdir(parents=True, exist_ok=True)
-    rounded = {system: {setting: {tag: {lang: [round(float(v), 4) for v in vals] for lang, vals in by_lang.items()}
-                                  for tag, by_lang in by_tag.items()} for setting, by_tag in by_setting.items()}
-               for system, by_setting in per_query.items()}
     tmp = path.with_name(f".{path.name}.tmp")
     # mtime=0: the same scores give the same bytes (a rerun that changes nothing leaves git clean)
     with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fh:
-        fh.write(json.dumps({"data_fingerprint": fingerprint, "per_query": rounded, "query_keys": query_keys}, sort_keys=True).encode("utf-8"))
+        fh.write(json.dumps({"data_fingerprint": fingerprint, "per_query": per_query, "query_keys": query_keys}, sort_keys=True).encode("utf-8"))
     tmp.replace(path)
 
 
-def _system_by_label(labels: Mapping[str, str], label: str) -> str:
-    if label in ("student", "untrained student"):
-        return "student"
-    for key in labels:
-        if (key.startswith("model:") and key[len("model:"):] == label) or key == label:
-            return key
-    known = sorted(k[len("model:"):] for k in labels if k.startswith("model:") and not _fused(k))
-    raise ValueError(f"--compare: no model labelled {label!r} in this report; the models are: {', '.join(known) or 'none'}")
-
-
-def comparisons(payload: Mapping[str, Any], compare: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str, str]]:
-    """(kind, baseline system, system) pairs the report tests."""
-    res = payload["results"]
-    trained = sorted(s for s in res if s.startswith("model:") and not _fused(s))
-    out: list[tuple[str, str, str]] = []
-    if "student" in res:
-        out += [("trained model vs untrained student", "student", m) for m in trained]
-    if "bm25_translated" in res:  # the cross-lingual bar a dense model alone must clear (lrl2en only)
-        out += [("trained model vs translated BM25", "bm25_translated", m) for m in trained]
-    for base in ["student", *trained]:
-        if f"{base}+weighted" in res:
-            out.append(("weighted hybrid vs BM25", "bm25", f"{base}+weighted"))
-        if f"{base}+translated_weighted" in res:
-            out.append(("translated hybrid vs translated BM25", "bm25_translated", f"{base}+translated_weighted"))
-    for a, b in compare:
-        out.append(("named pair", _system_by_label(payload["labels"], a), _system_by_label(payload["labels"], b)))
-    return out
-
-
-def _fused(system: str) -> bool:
-    """A hybrid row (``<dense>+rrf`` ...); a label may hold " + " itself, the suffix has no space."""
-    return "+" in system and system.rsplit("+", 1)[-1] in ("rrf", "weighted", "translated_rrf", "translated_weighted")
-
-
-def significance_rows(payload: Mapping[str, Any], per_query: Mapping[str, Any], compare: Sequence[tuple[str, str]] = (),
+def significance_rows(payload: Mapping[str, Any], per_query: Mapping[str, Any], comparisons: Sequence[tuple[str, str, str]],
                       query_keys: Mapping[str, Any] | None = None, *, samples: int = SAMPLES) -> dict[str, Any]:
-    """Every comparison in every (setting, noise level) both systems were scored in, with per-query
+    """Every comparison ``(kind, system A, system B)`` (``lira.eval.products_report.comparisons``) in
+    every (setting, noise level) both systems were scored in, with per-query
     scores for the 7 languages: the difference of the means (B minus A), its 95% interval and the
     two-sided p-value; how many comparisons lacked per-query scores (``missing``), and how many were
     refused because the two lists score different queries (``unaligned``: their ``query_key``s differ
     or are unknown, e.g. an earlier run on differently noised queries)."""
     keys = query_keys or {}
     rows, missing, unaligned = [], 0, 0
-    for kind, a, b in comparisons(payload, compare):
+    for kind, a, b in comparisons:
         cells = sorted({(s, t) for s, by in payload["results"].get(a, {}).items() for t in by}
                        & {(s, t) for s, by in payload["results"].get(b, {}).items() for t in by}, key=lambda st: (st[0], float(st[1])))
         for setting, tag in cells:
@@ -122,8 +90,7 @@ def significance_rows(payload: Mapping[str, Any], per_query: Mapping[str, Any], 
             if any(ka.get(lang) is None or ka.get(lang) != kb.get(lang) or len(pa[lang]) != len(pb[lang]) for lang in LRL):
                 unaligned += 1
                 continue
-            langs = list(LRL)
-            test = paired_bootstrap({lang: pa[lang] for lang in langs}, {lang: pb[lang] for lang in langs}, samples=samples, seed=0)
+            test = paired_bootstrap({lang: pa[lang] for lang in LRL}, {lang: pb[lang] for lang in LRL}, samples=samples, seed=0)
             rows.append({"kind": kind, "a": a, "b": b, "setting": setting, "noise": tag, "delta": test.delta,
                          "low": test.low, "high": test.high, "p": test.p_value})
     return {"samples": samples, "rows": rows, "missing": missing, "unaligned": unaligned}
