@@ -49,5 +49,6 @@ lira eval noise --out reports/products \
 lira eval tatoeba --out reports/products/tatoeba \
     --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
     --model "$long=runs/products-robust-long/model" \
+    --model "retrieval term + paraphrase queries=runs/products-retrieval-paraphrases/model" \
     --model "untrained student=offline:multilingual-e5-small"
 lira report readme
