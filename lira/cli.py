@@ -272,10 +272,10 @@ def _labelled_models(items: List[str]) -> dict[str, str]:
 def eval_tatoeba(
     model: List[str] = typer.Option(..., "--model", help="A LiRA model folder, a sentence-transformers folder, offline:<name> or a hub id; repeat for several rows (LABEL=MODEL names a row)."),
     lang: Optional[List[str]] = typer.Option(None, "--lang", help="Limit to these languages (default: all 7)."),
-    out: Optional[Path] = typer.Option(None, help="Write tatoeba.json (metrics per model) here."),
+    out: Optional[Path] = typer.Option(None, help="Write tatoeba.json (metrics per model) here; rows of other models already there (same pairs) are kept."),
 ) -> None:
     """The Tatoeba test set: x->en and en->x accuracy@1 per language beside the published LaBSE and e5 rows."""
-    from lira.eval.tatoeba import TATOEBA_LANGUAGES, TatoebaEvaluator, tatoeba_markdown
+    from lira.eval.tatoeba import TATOEBA_LANGUAGES, TatoebaEvaluator, tatoeba_markdown, write_tatoeba_report
     from lira.models.encoders import load_encoder
 
     languages = lang or list(TATOEBA_LANGUAGES)
@@ -283,9 +283,7 @@ def eval_tatoeba(
     results = {label: evaluator(load_encoder(name), show_progress_bar=True) for label, name in _labelled_models(model).items()}
     console.print(tatoeba_markdown(results, languages), markup=False, highlight=False)
     if out:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "tatoeba.json").write_text(json.dumps({"languages": languages, "metrics": results}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        console.print(f"wrote {out / 'tatoeba.json'}")
+        console.print(f"wrote {write_tatoeba_report(results, languages, out)} (rows of an earlier run on the same pairs kept)")
 
 
 @eval_app.command("noise")

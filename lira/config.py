@@ -276,6 +276,10 @@ class DataConfig:
     English sentence is in it) to the Firefox pairs. On by default: they raised the dev score at 250
     and 1,000 steps and, left out of training, the catalogs never trained on gained too
     (docs/GENERALIZATION.md). None or False: the Firefox pairs only."""
+    train_catalog_families: list[str] | None = None
+    """With ``train_catalogs``: only these families of the other projects' catalogs (``cinnamon``,
+    ``debian``, ``mate``, ``xfce``: ``lira.data.gettext_build.FAMILIES``); None: all of them. The
+    leave-catalogs-out check (``scripts/catalog_leave_out.py``) trains on some and scores the rest."""
     dev: str | None = None
     test: str | None = None
     languages: list[str] = field(default_factory=lambda: ["th", "vi", "id", "ms", "fil", "ur", "bn"])
@@ -293,6 +297,15 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         check_ranges(self, "data", {"max_train_pairs_per_language": ">= 1", "subset_seed": "in [0, 2**32)", "max_chars": ">= 1"})
+        families = self.train_catalog_families
+        if families is not None:
+            from lira.data.gettext_build import FAMILIES
+
+            if not self.train_catalogs:
+                raise ConfigError("data.train_catalog_families: it picks among the catalogs that data.train_catalogs adds, and that is off")
+            unknown = [f for f in families if f not in FAMILIES]
+            if unknown or not families:
+                raise ConfigError(f"data.train_catalog_families: expected some of {', '.join(sorted(FAMILIES))}; got {families!r}")
 
 
 @dataclass

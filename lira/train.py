@@ -31,6 +31,7 @@ from lira.arca.teacher import load_teacher
 from lira.arca.teacher_cache import TeacherAnchorCache
 from lira.config import LiraConfig
 from lira.data.batching import LengthGroupedBatchSampler
+from lira.data.gettext_build import source_family
 from lira.data.pairs import ParallelPair, load_pairs
 from lira.data.retrieval import DEFAULT_MINING_DEPTH, RetrievalBatches, load_retrieval_data
 from lira.data.training_noise import TrainingNoise
@@ -105,7 +106,9 @@ def resolve_mixed_precision(setting: str) -> str:
 def training_pairs(config: LiraConfig) -> list[ParallelPair]:
     pairs = load_pairs(config.data.train, split="train", languages=config.data.languages, max_chars=config.data.max_chars)
     if config.data.train is None and config.data.train_catalogs:
-        pairs += load_pairs(str(shipped_ood_dev()), split="train", languages=config.data.languages, max_chars=config.data.max_chars)
+        catalogs = load_pairs(str(shipped_ood_dev()), split="train", languages=config.data.languages, max_chars=config.data.max_chars)
+        families = config.data.train_catalog_families
+        pairs += catalogs if families is None else [p for p in catalogs if source_family(p) in families]
     cap = config.data.max_train_pairs_per_language
     if cap is None:
         return pairs

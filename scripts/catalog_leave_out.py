@@ -3,7 +3,7 @@
 The generalization study's "extra catalogs" system trains on the Firefox pairs plus every other
 catalog's train split, and its out-of-domain dev split comes from those same catalogs, so its dev
 gain cannot say whether the catalogs help on software text they do not contain. Here LiRA's default
-recipe (``lira demo``'s, with ``data.train_catalogs`` off) is trained on Firefox plus some catalog families only (``--train-families``, default MATE and
+recipe (``lira demo``'s) is trained on Firefox plus some catalog families only (``data.train_catalog_families``: ``--train-families``, default MATE and
 Cinnamon) and scored on the dev split of the families it never saw (``--held-out``, default Xfce and
 Debian), beside the same recipe on Firefox alone, the contrastive-only peer (LaBSE's translation
 ranking, transformer agent only: the default less its agents and gate) on the same Firefox + catalogs
@@ -27,13 +27,10 @@ from pathlib import Path
 LANGS = ["th", "vi", "id", "ms", "fil", "ur", "bn"]
 
 
-def family(pair) -> str:
-    return pair.source.split("/")[0]
-
-
 def main() -> None:
     from lira.arca.model import ArcaEncoder
-    from lira.data.pairs import load_pairs, save_pairs_jsonl
+    from lira.data.gettext_build import source_family as family
+    from lira.data.pairs import load_pairs
     from lira.eval.bitext import BitextRetrievalEvaluator
     from lira.eval.dev import shipped_ood_dev
     from lira.eval.significance import paired_bootstrap
@@ -60,28 +57,23 @@ def main() -> None:
         if name not in known:
             parser.error(f"unknown catalog family {name!r}; the shipped catalogs have {', '.join(known)}")
 
-    def trained(name: str, extra: list, overrides: dict | None = None) -> Path:
-        """LiRA's default (``lira demo``'s recipe, with ``overrides``) on Firefox plus ``extra``, the last
-        step kept (the dev sets hold held-out pairs, so no checkpoint is chosen on them)."""
-        config = demo_config().override({**(overrides or {}), **({} if args.seed is None else {"train.seed": args.seed})})
+    def trained(name: str, families: list[str] | None, overrides: dict | None = None) -> Path:
+        """LiRA's default (``lira demo``'s recipe, with ``overrides``) on Firefox plus the catalogs of
+        ``families`` (None: Firefox alone), the last step kept (the dev sets hold held-out pairs, so no
+        checkpoint is chosen on them)."""
+        data = {"data.train_catalogs": True, "data.train_catalog_families": families} if families else {"data.train_catalogs": None}
+        config = demo_config().override({**(overrides or {}), **data, **({} if args.seed is None else {"train.seed": args.seed})})
         config.train.max_steps, config.train.select_best = args.steps, False
-        config.data.train_catalogs = None  # the families to train on are named here, not taken from the default
         config.train.output_dir = str(work / name)
-        if extra:
-            path = work / f"firefox+{'+'.join(args.train_families)}.train.jsonl.gz"  # one file for every model trained on this mix
-            if not path.exists():
-                save_pairs_jsonl(load_pairs(None, split="train") + extra, path)
-            config.data.train = str(path)
         model_dir = Path(config.train.output_dir) / "model"
         if not (model_dir / "arca.json").exists():
             train_arca(config)
         return model_dir
 
     start = time.perf_counter()
-    extra = [p for p in catalogs if family(p) in args.train_families]
-    mixed_dir = trained("firefox+" + "+".join(args.train_families), extra)
-    peer_dir = trained("peer-firefox+" + "+".join(args.train_families), extra, {"model.agents": ["transformer"]})
-    baseline_dir = Path(args.baseline) if args.baseline else trained("firefox", [])
+    mixed_dir = trained("firefox+" + "+".join(args.train_families), args.train_families)
+    peer_dir = trained("peer-firefox+" + "+".join(args.train_families), args.train_families, {"model.agents": ["transformer"]})
+    baseline_dir = Path(args.baseline) if args.baseline else trained("firefox", None)
     held = [p for p in load_pairs(str(shipped_ood_dev()), split="dev", languages=LANGS, max_chars=None) if family(p) in args.held_out]
     evaluator = BitextRetrievalEvaluator.from_pairs(held, batch_size=128)
     config = demo_config()

@@ -68,3 +68,19 @@ def test_cli_prints_and_writes_json(tiny_models, tmp_path):
     saved = json.loads((tmp_path / "tatoeba.json").read_text(encoding="utf-8"))
     assert saved["languages"] == ["th"] and 0.0 <= saved["metrics"]["tiny"]["th/x2en/acc@1"] <= 1.0
     assert saved["metrics"]["tiny"]["th/n"] == COUNTS["th"]
+
+
+def test_report_keeps_other_models_rows_on_the_same_pairs_only(tmp_path):
+    from lira.eval.tatoeba import write_tatoeba_report
+
+    row = lambda v: {"th/x2en/acc@1": v, "th/en2x/acc@1": v}  # noqa: E731
+    write_tatoeba_report({"a": row(0.1), "b": row(0.2)}, ["th"], tmp_path)
+    write_tatoeba_report({"b": row(0.3), "c": row(0.4)}, ["th"], tmp_path)
+    saved = json.loads((tmp_path / "tatoeba.json").read_text(encoding="utf-8"))
+    assert saved["metrics"] == {"a": row(0.1), "b": row(0.3), "c": row(0.4)}  # a kept, b rescored, c added
+    write_tatoeba_report({"d": row(0.5)}, ["vi"], tmp_path)  # other pairs: nothing carried over
+    assert list(json.loads((tmp_path / "tatoeba.json").read_text(encoding="utf-8"))["metrics"]) == ["d"]
+    report = tmp_path / "tatoeba.json"
+    report.write_text(json.dumps({"languages": ["th"], "metrics": {"old": row(0.9)}}), encoding="utf-8")  # no digest: not the same pairs
+    write_tatoeba_report({"e": row(0.6)}, ["th"], tmp_path)
+    assert list(json.loads(report.read_text(encoding="utf-8"))["metrics"]) == ["e"]

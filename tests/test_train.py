@@ -223,3 +223,22 @@ def test_default_training_data_adds_the_other_catalogs_train_split(tiny_pairs_fi
     assert training_pairs(cfg) == firefox
     cfg.data.train_catalogs, cfg.data.train, cfg.data.languages = True, str(tiny_pairs_file), ["th"]
     assert training_pairs(cfg) == load_pairs(str(tiny_pairs_file), split="train", languages=["th"])  # your own file replaces both
+
+
+def test_train_catalog_families_keep_only_the_named_families_and_reject_unknown_ones():
+    from lira.config import ConfigError
+    from lira.data.gettext_build import source_family
+    from lira.data.pairs import load_pairs
+    from lira.eval.dev import shipped_ood_dev
+    from lira.train import training_pairs
+
+    catalogs = load_pairs(str(shipped_ood_dev()), split="train", languages=["ur"])
+    cfg = LiraConfig().override({"data.languages": ["ur"], "data.train_catalog_families": ["mate", "xfce"]})
+    firefox = load_pairs(None, split="train", languages=["ur"])
+    picked = training_pairs(cfg)[len(firefox):]
+    assert picked == [p for p in catalogs if source_family(p) in {"mate", "xfce"}]
+    assert 0 < len(picked) < len(catalogs) and {source_family(p) for p in picked} == {"mate", "xfce"}
+    with pytest.raises(ConfigError, match="data.train_catalog_families: expected some of cinnamon, debian, mate, xfce"):
+        LiraConfig().override({"data.train_catalog_families": ["gtk"]})  # a reserved catalog is no family
+    with pytest.raises(ConfigError, match="data.train_catalogs"):
+        LiraConfig().override({"data.train_catalogs": False, "data.train_catalog_families": ["mate"]})

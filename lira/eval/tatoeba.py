@@ -13,6 +13,7 @@ without the training length filter (one Malay line is 1,032 characters).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -96,3 +97,23 @@ def tatoeba_markdown(results: dict[str, dict[str, float]], languages: Iterable[s
             cells.append(f"{x2en:.3f}" if en2x is None else f"{x2en:.3f} / {en2x:.3f}")
         lines.append(f"| {row['system']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def write_tatoeba_report(results: dict[str, dict[str, float]], languages: Iterable[str], out: str | Path) -> Path:
+    """``tatoeba.json`` under ``out`` (``{"languages", "pairs_sha256", "metrics"}``). Rows of an earlier
+    report in ``out`` over the same languages and the same pairs (the digest of the shipped files) are
+    kept unless this call scores the same label again: a new model joins the table
+    without rescoring the others. A report without the digest is never taken for the same pairs."""
+    from lira.eval.noise_robustness import pairs_digest
+
+    languages = list(languages)
+    digest = pairs_digest(load_tatoeba(languages))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = out / "tatoeba.json"
+    if report.exists():
+        earlier = json.loads(report.read_text(encoding="utf-8"))
+        if earlier.get("languages") == languages and earlier.get("pairs_sha256") == digest:
+            results = {**{k: v for k, v in earlier["metrics"].items() if k not in results}, **results}
+    report.write_text(json.dumps({"languages": languages, "pairs_sha256": digest, "metrics": results}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return report
