@@ -19,7 +19,6 @@ share (noised accuracy / clean accuracy, x→en accuracy@1) is what the issue's 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any, Iterable, Mapping
 from lira.data.noise import apply_noise, default_noise_kinds, parse_noise_kinds
 from lira.eval.base import CachingEncoder, Encoder
 from lira.eval.bitext import BitextRetrievalEvaluator
+from lira.eval.merged_rows import merged_rows, pairs_digest  # noqa: F401  (pairs_digest: the noise report's digest, re-exported)
 
 CONDITIONS = ("clean", "all", "seen", "held_out")
 
@@ -101,27 +101,15 @@ def noise_markdown(results: Mapping[str, Mapping[str, Mapping[str, float]]], *, 
     return "\n".join(lines) + "\n"
 
 
-def pairs_digest(pairs: Iterable[Any]) -> str:
-    """SHA-256 of the scored pairs (language, English, other side, in order): what "the same pairs" means
-    when a report keeps an earlier run's rows."""
-    h = hashlib.sha256()
-    for pair in pairs:
-        h.update(f"{pair.lang}\t{pair.en}\t{pair.text}\n".encode("utf-8"))
-    return h.hexdigest()
-
-
 def write_noise_report(results: Mapping[str, Any], out: str | Path, *, pairs_sha256: str | None = None, **meta: Any) -> Path:
     """``noise.json`` and ``noise.md`` under ``out``. Rows of an earlier report in ``out`` scored on the
-    same pairs (equal ``pairs_sha256``, from :func:`pairs_digest`) and noise (equal ``meta``) are kept, in
+    same pairs (equal ``pairs_sha256``, from :func:`~lira.eval.merged_rows.pairs_digest`) and noise (equal ``meta``) are kept, in
     their order, unless this call scores the same label again: a new model is added to the table without
     rescoring the others. A report without the digest is never taken for the same pairs as one with it."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     report = out / "noise.json"
-    if report.exists():
-        earlier = json.loads(report.read_text(encoding="utf-8"))
-        if earlier.get("meta") == meta and earlier.get("pairs_sha256") == pairs_sha256:
-            results = {**{k: v for k, v in earlier["results"].items() if k not in results}, **results}
+    results = merged_rows(report, results, "results", {"meta": meta, "pairs_sha256": pairs_sha256})
     report.write_text(json.dumps({"meta": meta, "pairs_sha256": pairs_sha256, "results": results}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "noise.md").write_text("# Noise robustness (bitext)\n\nWritten by `lira eval noise`.\n\n" + noise_markdown(results, **meta), encoding="utf-8")
     return out / "noise.md"

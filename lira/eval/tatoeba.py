@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 from lira.data.pairs import ParallelPair, load_pairs
 from lira.eval.bitext import BitextRetrievalEvaluator
+from lira.eval.merged_rows import merged_rows, pairs_digest
 from lira.paths import resources_dir
 
 TATOEBA_LANGUAGES: tuple[str, ...] = ("th", "vi", "id", "ms", "fil", "ur", "bn")
@@ -104,16 +105,11 @@ def write_tatoeba_report(results: dict[str, dict[str, float]], languages: Iterab
     report in ``out`` over the same languages and the same pairs (the digest of the shipped files) are
     kept unless this call scores the same label again: a new model joins the table
     without rescoring the others. A report without the digest is never taken for the same pairs."""
-    from lira.eval.noise_robustness import pairs_digest
-
     languages = list(languages)
     digest = pairs_digest(load_tatoeba(languages))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     report = out / "tatoeba.json"
-    if report.exists():
-        earlier = json.loads(report.read_text(encoding="utf-8"))
-        if earlier.get("languages") == languages and earlier.get("pairs_sha256") == digest:
-            results = {**{k: v for k, v in earlier["metrics"].items() if k not in results}, **results}
+    results = merged_rows(report, results, "metrics", {"languages": languages, "pairs_sha256": digest})
     report.write_text(json.dumps({"languages": languages, "pairs_sha256": digest, "metrics": results}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return report
