@@ -5,7 +5,7 @@
 #   bash scripts/products_report.sh [PRODUCT_DATA_DIR]     # default: runs/products (`lira data products build --out runs/products`)
 #
 # On 2 CPU cores: about 7 to 10 min per 250-step model (five of them, `lira demo` included), 40 min for
-# the 1,000-step one, then about 2.5 min per dense model in the report (seven with the untrained
+# each of the three 1,000-step ones, then about 2.5 min per dense model in the report (nine with the untrained
 # student) and a few minutes each for the bitext noise table and Tatoeba (off the shopping domain).
 # A model folder that already holds a finished model is not retrained (delete it to retrain). Every
 # training is seeded; on the same machine and code a retrain has reproduced the committed rows, while
@@ -27,8 +27,12 @@ train configs/products-retrieval.yaml runs/products-retrieval "${on_data[@]}"
 train configs/products-retrieval-paraphrases.yaml runs/products-retrieval-paraphrases "${on_data[@]}"
 train configs/products-robust.yaml runs/products-robust "${on_data[@]}"
 train configs/products-robust-long.yaml runs/products-robust-long "${on_data[@]}"
+train configs/products-robust-long-catalogs.yaml runs/products-robust-long-catalogs "${on_data[@]}"
+train configs/products-robust-long-catalogs-paraphrases.yaml runs/products-robust-long-catalogs-paraphrases "${on_data[@]}"
 
 long="retrieval + noise terms + noised queries, 1,000 steps"
+catalogs="$long, Firefox + catalogs"
+paraphrases="retrieval + noise terms + noised queries + paraphrases, 1,000 steps, Firefox + catalogs"
 lira eval products-report --data "$data" --intents 300 --corpus-size 800 \
     --model "default recipe (lira demo)=runs/demo/model" \
     --model "default + noise terms=runs/noise-robust/model" \
@@ -36,6 +40,10 @@ lira eval products-report --data "$data" --intents 300 --corpus-size 800 \
     --model "retrieval term + paraphrase queries=runs/products-retrieval-paraphrases/model" \
     --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
     --model "$long=runs/products-robust-long/model" \
+    --model "$catalogs=runs/products-robust-long-catalogs/model" \
+    --model "$paraphrases=runs/products-robust-long-catalogs-paraphrases/model" \
+    --compare "$long|$catalogs" \
+    --compare "$catalogs|$paraphrases" \
     --compare "default + retrieval term|retrieval term + paraphrase queries" \
     --compare "default + retrieval term|retrieval + noise terms + noised queries" \
     --compare "retrieval + noise terms + noised queries|$long"
@@ -45,10 +53,14 @@ lira eval noise --out reports/products \
     --model "default recipe (lira demo)=runs/demo/model" \
     --model "default + noise terms=runs/noise-robust/model" \
     --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
-    --model "$long=runs/products-robust-long/model"
+    --model "$long=runs/products-robust-long/model" \
+    --model "$catalogs=runs/products-robust-long-catalogs/model" \
+    --model "$paraphrases=runs/products-robust-long-catalogs-paraphrases/model"
 lira eval tatoeba --out reports/products/tatoeba \
     --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
     --model "$long=runs/products-robust-long/model" \
+    --model "$catalogs=runs/products-robust-long-catalogs/model" \
+    --model "$paraphrases=runs/products-robust-long-catalogs-paraphrases/model" \
     --model "retrieval term + paraphrase queries=runs/products-retrieval-paraphrases/model" \
     --model "untrained student=offline:multilingual-e5-small"
 lira report readme

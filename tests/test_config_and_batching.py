@@ -106,7 +106,8 @@ def test_output_dir_that_is_a_file_is_refused_before_training(tmp_path):
     LiraConfig().override({"train.output_dir": str(tmp_path / "new" / "run")}).check_paths()  # not there yet: fine
 
 
-TRAINING_CONFIGS = ["noise-robust", "products-retrieval", "products-retrieval-paraphrases", "products-robust", "products-robust-long"]
+TRAINING_CONFIGS = ["noise-robust", "products-retrieval", "products-retrieval-paraphrases", "products-robust", "products-robust-long",
+                    "products-robust-long-catalogs", "products-robust-long-catalogs-paraphrases"]
 
 
 @pytest.mark.parametrize("name", TRAINING_CONFIGS)
