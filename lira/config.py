@@ -278,7 +278,8 @@ class DataConfig:
     (docs/GENERALIZATION.md). None or False: the Firefox pairs only."""
     train_catalog_families: list[str] | None = None
     """With ``train_catalogs``: only these families of the other projects' catalogs (``cinnamon``,
-    ``debian``, ``mate``, ``xfce``: ``lira.data.gettext_build.FAMILIES``); None: all of them. The
+    ``debian``, ``mate``, ``xfce``: ``lira.data.gettext_build.FAMILIES``); None: all of them. Like
+    ``train_catalogs``, it applies to the shipped pairs only (a ``train`` file replaces them). The
     leave-catalogs-out check (``scripts/catalog_leave_out.py``) trains on some and scores the rest."""
     dev: str | None = None
     test: str | None = None
