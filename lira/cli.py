@@ -299,7 +299,8 @@ def eval_noise(
     kinds seen in training, and with the held-out kind alone (lira.eval.noise_robustness)."""
     from lira.data.pairs import load_pairs
     from lira.eval.dev import sample_per_language, shipped_ood_dev
-    from lira.eval.noise_robustness import pairs_digest, score_noise_robustness, write_noise_report
+    from lira.eval.merged_rows import pairs_digest
+    from lira.eval.noise_robustness import score_noise_robustness, write_noise_report
     from lira.models.encoders import load_encoder
 
     from lira.languages import CORE_LANGUAGES

@@ -7,6 +7,7 @@ import numpy as np
 from lira.data.noise import NoiseKind
 from lira.data.pairs import ParallelPair
 from lira.eval import noise_robustness as nr
+from lira.eval.merged_rows import pairs_digest
 
 PAIRS = [ParallelPair(en=f"open the settings window number {i}", text=f"buka jendela pengaturan nomor {i} sekarang juga", lang="id") for i in range(40)]
 
@@ -83,9 +84,9 @@ def test_report_keeps_earlier_rows_on_the_same_pairs_only(tmp_path):
     # Other pairs of the same count: kept only when the digests agree.
     pairs = [ParallelPair(en="Save", text="บันทึก", lang="th"), ParallelPair(en="Open", text="เปิด", lang="th")]
     other = [pairs[0], ParallelPair(en="Open", text="เปิดไฟล์", lang="th")]
-    assert nr.pairs_digest(pairs) == nr.pairs_digest(list(pairs)) != nr.pairs_digest(other)
-    nr.write_noise_report({"e": row(0.4)}, tmp_path, pairs_sha256=nr.pairs_digest(pairs), **meta)
-    nr.write_noise_report({"f": row(0.4)}, tmp_path, pairs_sha256=nr.pairs_digest(pairs), **meta)
+    assert pairs_digest(pairs) == pairs_digest(list(pairs)) != pairs_digest(other)
+    nr.write_noise_report({"e": row(0.4)}, tmp_path, pairs_sha256=pairs_digest(pairs), **meta)
+    nr.write_noise_report({"f": row(0.4)}, tmp_path, pairs_sha256=pairs_digest(pairs), **meta)
     assert list(json.loads((tmp_path / "noise.json").read_text())["results"]) == ["e", "f"]
-    nr.write_noise_report({"g": row(0.4)}, tmp_path, pairs_sha256=nr.pairs_digest(other), **meta)
+    nr.write_noise_report({"g": row(0.4)}, tmp_path, pairs_sha256=pairs_digest(other), **meta)
     assert list(json.loads((tmp_path / "noise.json").read_text())["results"]) == ["g"]

@@ -27,7 +27,7 @@ from typing import Any, Iterable, Mapping
 from lira.data.noise import apply_noise, default_noise_kinds, parse_noise_kinds
 from lira.eval.base import CachingEncoder, Encoder
 from lira.eval.bitext import BitextRetrievalEvaluator
-from lira.eval.merged_rows import merged_rows, pairs_digest  # noqa: F401  (pairs_digest: the noise report's digest, re-exported)
+from lira.eval.merged_rows import merged_rows
 
 CONDITIONS = ("clean", "all", "seen", "held_out")
 
