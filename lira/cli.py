@@ -123,6 +123,33 @@ def export(
     console.print(f"exported: {out}\n  what: {how}\n  load: {load}", highlight=False)
 
 
+@app.command("interpolate")
+def interpolate(
+    model_dir: Path = typer.Argument(..., help="A trained LiRA model folder, e.g. runs/products-robust-long/model."),
+    out_dir: Path = typer.Argument(..., help="Folder to write (replaced atomically if it exists)."),
+    alpha: str = typer.Option("auto", help="Share of the trained weights (1 = the trained model, 0 = the untrained start), or auto: "
+                                           "the best dev score of the run's dev sets over 0.5, 0.6, ..., 1."),
+    student: Optional[str] = typer.Option(None, help="The start's student (default: the one the model was trained from)."),
+    seed: Optional[int] = typer.Option(None, help="Seed of the start's agents and gate (default: the run's train.seed)."),
+) -> None:
+    """Mix a trained model's weights with its start's (WiSE-FT): keeps most of the training gain and
+    recovers what training cost off its domain (docs/PRODUCTS.md)."""
+    from lira.arca.interpolation import interpolate_model
+
+    try:
+        value: float | str = alpha if alpha == "auto" else float(alpha)
+    except ValueError as err:
+        raise typer.BadParameter(f"--alpha: a number in [0, 1] or auto, got {alpha!r}") from err
+    try:
+        out = interpolate_model(model_dir, value, out_dir, student=student, seed=seed)
+    except (ValueError, FileNotFoundError) as err:
+        raise typer.BadParameter(str(err)) from err
+    wise = json.loads((out / "arca.json").read_text(encoding="utf-8"))["card"]["interpolation"]
+    if wise.get("dev_curve"):
+        console.print("dev score by alpha: " + ", ".join(f"{a}: {v:.4f}" for a, v in wise["dev_curve"].items()), highlight=False)
+    console.print(f"wrote {out}: {wise['alpha']:g} x {model_dir} + {1 - wise['alpha']:g} x its start", highlight=False)
+
+
 @app.command("config")
 def show_config(out: Optional[Path] = typer.Option(None, help="Write the default config here instead of printing it.")) -> None:
     """Print (or write) the default configuration as YAML."""
@@ -275,13 +302,20 @@ def eval_tatoeba(
     out: Optional[Path] = typer.Option(None, help="Write tatoeba.json (metrics per model) here; rows of other models already there (same pairs) are kept."),
 ) -> None:
     """The Tatoeba test set: x->en and en->x accuracy@1 per language beside the published LaBSE and e5 rows."""
-    from lira.eval.tatoeba import TATOEBA_LANGUAGES, TatoebaEvaluator, tatoeba_markdown, write_tatoeba_report
+    from lira.eval.gates import gate_metrics
+    from lira.eval.tatoeba import TATOEBA_LANGUAGES, TatoebaEvaluator, gate_markdown, load_tatoeba, tatoeba_markdown, write_tatoeba_report
     from lira.models.encoders import load_encoder
 
     languages = lang or list(TATOEBA_LANGUAGES)
     evaluator = TatoebaEvaluator(languages)
-    results = {label: evaluator(load_encoder(name), show_progress_bar=True) for label, name in _labelled_models(model).items()}
+    pairs = load_tatoeba(languages)
+    results = {}
+    for label, name in _labelled_models(model).items():
+        encoder = load_encoder(name)
+        results[label] = {**evaluator(encoder, show_progress_bar=True), **gate_metrics(encoder, pairs)}  # gate: multi-agent models only
     console.print(tatoeba_markdown(results, languages), markup=False, highlight=False)
+    if gates := gate_markdown(results, languages):
+        console.print(gates, markup=False, highlight=False)
     if out:
         console.print(f"wrote {write_tatoeba_report(results, languages, out)} (rows of an earlier run on the same pairs kept)")
 

@@ -176,6 +176,11 @@ def render_card(
         f"- agents: {', '.join(agents)}" + (" (the fused output is the L2-normalised transformer output)" if agents == ["transformer"] else " fused by a language-aware gate"),
         f"- prompt: `{model.get('prompt_name')}` by default (the student's prompt of that name goes before each text)",
     ]
+    wise = facts.get("interpolation")
+    if wise:
+        out.append(f"- weights: {wise['alpha']:g} x the trained model `{wise['source']}` + {1 - wise['alpha']:g} x its start "
+                   f"(`{wise['start']}`, seed {wise['seed']}): {wise['method']}"
+                   + (", alpha chosen on the dev score over " + ", ".join(wise["dev_curve"]) if wise.get("dev_curve") else ""))
     if gemma:
         out += ["", "## Licence: Gemma Terms of Use", "", GEMMA_NOTICE]
     out += ["", "## Training data", "", *_data(config)]

@@ -5,8 +5,9 @@
 #   bash scripts/products_report.sh [PRODUCT_DATA_DIR]     # default: runs/products (`lira data products build --out runs/products`)
 #
 # On 2 CPU cores: about 7 to 10 min per 250-step model (five of them, `lira demo` included), 40 min for
-# each of the three 1,000-step ones, then about 2.5 min per dense model in the report (nine with the untrained
-# student) and a few minutes each for the bitext noise table and Tatoeba (off the shopping domain).
+# each of the three 1,000-step ones, 6 min to mix two of them with their start (WiSE-FT), then about
+# 2.5 min per dense model in the report (eleven with the untrained student) and a few minutes each for
+# the bitext noise table and Tatoeba (off the shopping domain).
 # A model folder that already holds a finished model is not retrained (delete it to retrain). Every
 # training is seeded; on the same machine and code a retrain has reproduced the committed rows, while
 # a retrain after code changes moved the 250-step robust model's scores in the third decimal.
@@ -30,19 +31,36 @@ train configs/products-robust-long.yaml runs/products-robust-long "${on_data[@]}
 train configs/products-robust-long-catalogs.yaml runs/products-robust-long-catalogs "${on_data[@]}"
 train configs/products-robust-long-catalogs-paraphrases.yaml runs/products-robust-long-catalogs-paraphrases "${on_data[@]}"
 
+# WiSE-FT: each 1,000-step model's weights mixed with its start's, the share chosen on the run's dev
+# sets (`lira interpolate`, about 6 min each): the product gain kept, the general alignment back.
+mix() { [ -f "$2/arca.json" ] || lira interpolate "$1" "$2"; }
+mix runs/products-robust-long/model runs/products-robust-long-wise
+mix runs/products-robust-long-catalogs/model runs/products-robust-long-catalogs-wise
+# each mixed model's share and the dev curve it was chosen on, from its card
+python -c 'import json, sys; print(json.dumps({p: json.load(open(p + "/arca.json", encoding="utf-8"))["card"]["interpolation"] for p in sys.argv[1:]}, indent=2))' \
+    runs/products-robust-long-wise runs/products-robust-long-catalogs-wise > reports/products/interpolation.json
+
 long="retrieval + noise terms + noised queries, 1,000 steps"
 catalogs="$long, Firefox + catalogs"
 paraphrases="retrieval + noise terms + noised queries + paraphrases, 1,000 steps, Firefox + catalogs"
+long_wise="$long, mixed with the start (WiSE-FT, share on dev)"
+catalogs_wise="$catalogs, mixed with the start (WiSE-FT, share on dev)"
 lira eval products-report --data "$data" --intents 300 --corpus-size 800 \
     --model "default recipe (lira demo)=runs/demo/model" \
     --model "default + noise terms=runs/noise-robust/model" \
     --model "default + retrieval term=runs/products-retrieval/model" \
     --model "retrieval term + paraphrase queries=runs/products-retrieval-paraphrases/model" \
+    --model "$long_wise=runs/products-robust-long-wise" \
+    --model "$catalogs_wise=runs/products-robust-long-catalogs-wise" \
     --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
     --model "$long=runs/products-robust-long/model" \
     --model "$catalogs=runs/products-robust-long-catalogs/model" \
     --model "$paraphrases=runs/products-robust-long-catalogs-paraphrases/model" \
+    --model "$long_wise=runs/products-robust-long-wise" \
+    --model "$catalogs_wise=runs/products-robust-long-catalogs-wise" \
     --compare "$long|$catalogs" \
+    --compare "$long|$long_wise" \
+    --compare "$catalogs|$catalogs_wise" \
     --compare "$catalogs|$paraphrases" \
     --compare "default + retrieval term|retrieval term + paraphrase queries" \
     --compare "default + retrieval term|retrieval + noise terms + noised queries" \
@@ -55,12 +73,16 @@ lira eval noise --out reports/products \
     --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
     --model "$long=runs/products-robust-long/model" \
     --model "$catalogs=runs/products-robust-long-catalogs/model" \
-    --model "$paraphrases=runs/products-robust-long-catalogs-paraphrases/model"
+    --model "$paraphrases=runs/products-robust-long-catalogs-paraphrases/model" \
+    --model "$long_wise=runs/products-robust-long-wise" \
+    --model "$catalogs_wise=runs/products-robust-long-catalogs-wise"
 lira eval tatoeba --out reports/products/tatoeba \
     --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
     --model "$long=runs/products-robust-long/model" \
     --model "$catalogs=runs/products-robust-long-catalogs/model" \
     --model "$paraphrases=runs/products-robust-long-catalogs-paraphrases/model" \
     --model "retrieval term + paraphrase queries=runs/products-retrieval-paraphrases/model" \
+    --model "$long_wise=runs/products-robust-long-wise" \
+    --model "$catalogs_wise=runs/products-robust-long-catalogs-wise" \
     --model "untrained student=offline:multilingual-e5-small"
 lira report readme

@@ -84,3 +84,18 @@ def test_report_keeps_other_models_rows_on_the_same_pairs_only(tmp_path):
     report.write_text(json.dumps({"languages": ["th"], "metrics": {"old": row(0.9)}}), encoding="utf-8")  # no digest: not the same pairs
     write_tatoeba_report({"e": row(0.6)}, ["th"], tmp_path)
     assert list(json.loads(report.read_text(encoding="utf-8"))["metrics"]) == ["e"]
+
+
+def test_cli_reports_a_multi_agent_models_gate_per_language(tiny_models, tmp_path):
+    from lira.arca.model import ArcaEncoder
+    from lira.config import ModelConfig
+
+    ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "char_ngram", "romanized"])).save(tmp_path / "fused")
+    result = CliRunner().invoke(app, ["eval", "tatoeba", "--model", f"fused={tmp_path / 'fused'}", "--model", f"plain={tiny_models['student']}",
+                                      "--lang", "th", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "Gate weight per agent (transformer / char_ngram / romanized)" in result.output
+    saved = json.loads((tmp_path / "out" / "tatoeba.json").read_text(encoding="utf-8"))["metrics"]
+    assert sum(saved["fused"][f"th/gate/{a}"] for a in ("transformer", "char_ngram", "romanized")) == pytest.approx(1.0)
+    assert saved["fused"]["th/gate/transformer"] > 0.7  # LiRA's initial gate leans on the student
+    assert not any("/gate/" in key for key in saved["plain"])

@@ -39,6 +39,7 @@ from typing import Any, Callable
 from rich.console import Console
 
 from lira.config import ENGLISH_TEACHER, ConfigError, LiraConfig, load_study_yaml
+from lira.eval.gates import gate_weights_by_language
 
 ALL_AGENTS = ["transformer", "char_ngram", "romanized"]
 ARCA_ALL_TERMS = {"model.teacher": "self", "arca.anchor_weight": 1.0, "arca.anchor_english_weight": 1.0, "arca.contrastive_weight": 0.5, "arca.geometry_weight": 1.0,
@@ -177,27 +178,6 @@ def run_config(study: GeneralizationConfig, system: str, steps: int) -> LiraConf
     config.train.checkpoint_every = study.dev_every
     config.train.output_dir = str(Path(study.work_dir) / "runs" / study.fingerprint() / f"{system}-{steps}")
     return config
-
-
-def gate_weights_by_language(model: Any, pairs: list[Any], batch_size: int = 128) -> dict[str, list[float]]:
-    """Mean gate weight of each agent per language, over the low-resource sides of ``pairs``."""
-    import torch
-
-    from lira.arca.model import move_to_device
-
-    by_lang: dict[str, list[str]] = {}
-    for p in pairs:
-        by_lang.setdefault(p.lang, []).append(p.text)
-    out: dict[str, list[float]] = {}
-    model.eval()
-    with torch.inference_mode():
-        for lang, texts in sorted(by_lang.items()):
-            rows = []
-            for start in range(0, len(texts), batch_size):
-                batch = model.prepare(texts[start : start + batch_size], [lang] * len(texts[start : start + batch_size]))
-                rows.append(model.gate_weights(move_to_device(batch, model.device)).float().cpu())
-            out[lang] = torch.cat(rows).mean(0).tolist()
-    return out
 
 
 def restore_from_report(study: GeneralizationConfig, results_dir: Path) -> int:

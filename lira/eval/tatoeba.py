@@ -100,6 +100,21 @@ def tatoeba_markdown(results: dict[str, dict[str, float]], languages: Iterable[s
     return "\n".join(lines) + "\n"
 
 
+def gate_markdown(results: dict[str, dict[str, float]], languages: Iterable[str] = TATOEBA_LANGUAGES) -> str:
+    """The gate's mean weight per agent on each language's Tatoeba sentences, for the rows that have
+    it (multi-agent Arca models, :func:`lira.eval.gates.gate_metrics`); empty when none has."""
+    languages = list(languages)
+    rows = {system: m for system, m in results.items() if any("/gate/" in key for key in m)}
+    if not rows:
+        return ""
+    agents = list(dict.fromkeys(key.split("/gate/", 1)[1] for m in rows.values() for key in m if "/gate/" in key))
+    lines = [f"Gate weight per agent ({' / '.join(agents)}) on the low-resource side:", "",
+             "| system | " + " | ".join(languages) + " |", "|---|" + "---:|" * len(languages)]
+    for system, m in rows.items():
+        lines.append(f"| {system} | " + " | ".join(" / ".join(f"{m.get(f'{lang}/gate/{a}', float('nan')):.2f}" for a in agents) for lang in languages) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def write_tatoeba_report(results: dict[str, dict[str, float]], languages: Iterable[str], out: str | Path) -> Path:
     """``tatoeba.json`` under ``out`` (``{"languages", "pairs_sha256", "metrics"}``). Rows of an earlier
     report in ``out`` over the same languages and the same pairs (the digest of the shipped files) are

@@ -1,0 +1,156 @@
+"""Weight-space interpolation of a trained Arca model with the model it started from.
+
+WiSE-FT (Wortsman et al., "Robust fine-tuning of zero-shot models", CVPR 2022) showed that the
+weights ``alpha * trained + (1 - alpha) * start`` of a fine-tuned model and its pre-trained start
+keep most of the fine-tuning gain on the training distribution and recover the start's robustness
+off it, often beating both. LiRA's long product recipes have exactly that problem: 1,000 steps of
+catalogue search make the student better at shopping and worse on general sentences (Tatoeba).
+
+The *start* of an Arca model is what :meth:`ArcaEncoder.from_student` builds under the run's seed:
+the untrained student for the transformer, and LiRA's initialisation for the extra agents and the
+fusion gate. The extra agents' output projections start at zero, so ``alpha = 0`` encodes exactly
+like the untrained student and ``alpha = 1`` exactly like the trained model; everything in between
+is one ordinary Arca model folder (no ensemble at inference time). Only floating-point tensors are
+mixed (integer buffers such as position ids are the same in both).
+
+``alpha`` is chosen on dev like every other choice in LiRA (:func:`choose_alpha`): the dev score
+of :mod:`lira.eval.dev` (in-domain and out-of-domain dev bitext, the sets the model's own run
+watched) over a grid, never on a test set.
+
+Example::
+
+    from lira.arca.interpolation import interpolate_model
+    interpolate_model("runs/products-robust-long/model", "auto", "runs/products-robust-long-wise")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from lira.arca.model import ArcaEncoder
+
+DEFAULT_STUDENT = "offline:multilingual-e5-small"
+DEFAULT_SEED = 42
+ALPHA_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+"""The dev grid of :func:`choose_alpha`: WiSE-FT's steps of 0.1, from the even mix to the trained model."""
+
+
+def run_settings(model: ArcaEncoder) -> tuple[str, int]:
+    """The student and seed a saved model was trained from (its card's run config), else the
+    model config's student and LiRA's default seed."""
+    config = model.card_facts.get("config") or {}
+    student = (config.get("model") or {}).get("student") or model.config.student or DEFAULT_STUDENT
+    seed = (config.get("train") or {}).get("seed", DEFAULT_SEED)
+    return str(student), int(seed)
+
+
+def start_model(model: ArcaEncoder, student: str | None = None, seed: int | None = None) -> ArcaEncoder:
+    """The model ``model`` started from: the untrained student plus LiRA's seeded initialisation
+    of the same agents and gate (LoRA adapters, if any, were merged when the model was saved, so
+    the start is built without them)."""
+    from transformers import set_seed
+
+    run_student, run_seed = run_settings(model)
+    set_seed(run_seed if seed is None else seed)
+    config = dataclasses.replace(model.config, lora_rank=0)
+    return ArcaEncoder.from_student(student or run_student, config, device=str(model.device))
+
+
+def interpolated_state(trained: dict[str, torch.Tensor], start: dict[str, torch.Tensor], alpha: float) -> dict[str, torch.Tensor]:
+    """``alpha * trained + (1 - alpha) * start`` for every floating-point tensor; other tensors
+    from ``trained``. The two must hold the same names and shapes (the same architecture)."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1] (1 = the trained model, 0 = its start), got {alpha}")
+    missing = sorted(set(trained) - set(start))
+    extra = sorted(set(start) - set(trained))
+    if missing or extra:
+        raise ValueError(f"the trained model and its start differ in tensors: only in the trained model {missing[:5]}, only in the start {extra[:5]}")
+    out = {}
+    for name, value in trained.items():
+        other = start[name]
+        if value.shape != other.shape:
+            raise ValueError(f"tensor {name}: shape {tuple(value.shape)} in the trained model, {tuple(other.shape)} in its start")
+        if value.is_floating_point():
+            out[name] = (alpha * value.float() + (1.0 - alpha) * other.to(value.device).float()).to(value.dtype)
+        else:
+            out[name] = value
+    return out
+
+
+def dev_scorer(model: ArcaEncoder) -> Callable[[ArcaEncoder], float]:
+    """The dev score (:func:`lira.eval.dev.dev_score`) on the dev sets of the model's own run
+    config (its card), else LiRA's default dev sets."""
+    from lira.config import LiraConfig
+    from lira.eval.dev import DevEvaluator
+
+    evaluator = DevEvaluator.from_config(LiraConfig.from_dict(model.card_facts.get("config"), source="the model card's run config"))
+    return lambda encoder: float(evaluator(encoder)["dev_score"])
+
+
+def choose_alpha(
+    model: ArcaEncoder,
+    start: ArcaEncoder,
+    score: Callable[[ArcaEncoder], float],
+    grid: Sequence[float] = ALPHA_GRID,
+    *,
+    progress: bool = True,
+) -> tuple[float, dict[float, float]]:
+    """The ``alpha`` of ``grid`` with the best dev ``score`` (the larger alpha wins a tie: the
+    trained model is the default), and the score of every alpha. ``model`` is left at the chosen
+    interpolation."""
+    trained = {k: v.clone() for k, v in model.state_dict().items()}
+    start_state = start.state_dict()
+    curve: dict[float, float] = {}
+    for alpha in tqdm(sorted(grid), desc="alpha on dev", disable=not progress):
+        model.load_state_dict(interpolated_state(trained, start_state, alpha))
+        curve[float(alpha)] = score(model)
+    best = max(curve, key=lambda a: (curve[a], a))
+    model.load_state_dict(interpolated_state(trained, start_state, best))
+    return best, curve
+
+
+def interpolate_model(
+    model_dir: str | Path,
+    alpha: float | str,
+    out_dir: str | Path,
+    *,
+    student: str | None = None,
+    seed: int | None = None,
+    device: str | None = None,
+    grid: Sequence[float] = ALPHA_GRID,
+    score: Callable[[ArcaEncoder], float] | None = None,
+    progress: bool = True,
+) -> Path:
+    """Write ``alpha * trained + (1 - alpha) * start`` of the model in ``model_dir`` to ``out_dir``
+    (atomically), with the interpolation recorded on its card. ``alpha="auto"`` chooses it on dev
+    (:func:`choose_alpha`; ``score`` defaults to the run's dev score) and records the dev curve.
+    The source's dev scores are not copied to the card: they describe the source, not this model."""
+    if isinstance(alpha, str) and alpha != "auto":
+        raise ValueError(f"alpha must be a number in [0, 1] or 'auto' (chosen on dev), got {alpha!r}")
+    if not isinstance(alpha, str) and not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1] (1 = the trained model, 0 = its start), got {alpha}")
+    model = ArcaEncoder.load(model_dir, device=device)
+    start = start_model(model, student, seed)
+    run_student, run_seed = run_settings(model)
+    curve: dict[float, float] | None = None
+    if alpha == "auto":
+        alpha, curve = choose_alpha(model, start, score or dev_scorer(model), grid, progress=progress)
+    else:
+        model.load_state_dict(interpolated_state(model.state_dict(), start.state_dict(), float(alpha)))
+    facts: dict[str, Any] = {k: v for k, v in model.card_facts.items() if k not in ("dev", "selected_step", "test")}
+    facts["interpolation"] = {
+        "method": "WiSE-FT weight interpolation (Wortsman et al., 2022)",
+        "source": str(model_dir),
+        "alpha": float(alpha),
+        "start": student or run_student,
+        "seed": run_seed if seed is None else seed,
+        "chosen_on": "dev" if curve is not None else "given",
+        **({"dev_curve": {f"{a:g}": v for a, v in curve.items()}} if curve is not None else {}),
+    }
+    model.card_facts = facts
+    return model.save(out_dir)
