@@ -133,7 +133,7 @@ def interpolate(
     seed: Optional[int] = typer.Option(None, help="Seed of the start's agents and gate (default: the run's train.seed)."),
 ) -> None:
     """Mix a trained model's weights with its start's (WiSE-FT): keeps most of the training gain and
-    recovers what training cost off its domain (docs/PRODUCTS.md)."""
+    recovers part of the general-sentence accuracy long training cost (docs/PRODUCTS.md)."""
     from lira.arca.interpolation import interpolate_model
 
     try:
@@ -143,7 +143,7 @@ def interpolate(
     try:
         out = interpolate_model(model_dir, value, out_dir, student=student, seed=seed)
     except (ValueError, FileNotFoundError) as err:
-        raise typer.BadParameter(str(err)) from err
+        raise typer.BadParameter(str(err), param_hint="MODEL_DIR / --alpha") from err
     wise = json.loads((out / "arca.json").read_text(encoding="utf-8"))["card"]["interpolation"]
     if wise.get("dev_curve"):
         console.print("dev score by alpha: " + ", ".join(f"{a}: {v:.4f}" for a, v in wise["dev_curve"].items()), highlight=False)
@@ -291,6 +291,8 @@ def _labelled_models(items: List[str]) -> dict[str, str]:
     for item in items:
         label, sep, name = item.partition("=")
         name, label = (name, label) if sep else (item, item)
+        if label in out:
+            raise typer.BadParameter(f"two models labelled {label!r}; each row needs its own label", param_hint="--model")
         out[label] = name
     return out
 

@@ -50,8 +50,6 @@ lira eval products-report --data "$data" --intents 300 --corpus-size 800 \
     --model "default + noise terms=runs/noise-robust/model" \
     --model "default + retrieval term=runs/products-retrieval/model" \
     --model "retrieval term + paraphrase queries=runs/products-retrieval-paraphrases/model" \
-    --model "$long_wise=runs/products-robust-long-wise" \
-    --model "$catalogs_wise=runs/products-robust-long-catalogs-wise" \
     --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
     --model "$long=runs/products-robust-long/model" \
     --model "$catalogs=runs/products-robust-long-catalogs/model" \

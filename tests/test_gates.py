@@ -34,3 +34,5 @@ def test_gate_markdown_lists_only_the_rows_with_a_gate():
     table = gate_markdown(results, ["th"])
     assert "| fused | 0.25 / 0.75 |" in table and "plain" not in table and "transformer / char_ngram" in table
     assert gate_markdown({"plain": {"th/x2en/acc@1": 0.8}}, ["th"]) == ""
+    two = gate_markdown({**results, "pair": {"th/gate/transformer": 0.5, "th/gate/romanized": 0.5}}, ["th"])
+    assert "| pair | 0.50 / – / 0.50 |" in two  # an agent a model does not have is a dash, not nan

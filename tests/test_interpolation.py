@@ -70,6 +70,18 @@ def test_bad_alpha_and_other_architectures_are_refused(trained_dir, tmp_path):
     reshaped = {**start, "fusion.gate.bias": torch.zeros(5)}
     with pytest.raises(ValueError, match="fusion.gate.bias: shape"):
         interpolated_state(start, reshaped, 0.5)
+    with pytest.raises(ValueError, match="the trained model's own"):
+        interpolate_model(path, 0.5, path)
+    mixed = interpolate_model(path, 0.5, tmp_path / "mixed")
+    with pytest.raises(ValueError, match="already a mixed model"):
+        interpolate_model(mixed, 0.5, tmp_path / "twice")
+    unseeded = ArcaEncoder.load(path)
+    unseeded.card_facts = {}
+    unseeded.save(tmp_path / "unseeded")
+    with pytest.raises(ValueError, match="no train.seed"):
+        interpolate_model(tmp_path / "unseeded", 0.5, tmp_path / "guess")
+    assert not (tmp_path / "guess").exists()
+    assert ArcaEncoder.load(interpolate_model(tmp_path / "unseeded", 0.0, tmp_path / "given", seed=7)).state_dict()["fusion.gate.bias"].equal(start["fusion.gate.bias"])
 
 
 def test_cli_writes_the_model_and_names_a_bad_alpha(trained_dir, tmp_path):
@@ -99,3 +111,18 @@ def test_auto_alpha_takes_the_best_dev_score_and_records_the_curve(trained_dir, 
     assert json.loads((flat / "arca.json").read_text())["card"]["interpolation"]["alpha"] == 1.0  # a tie keeps the trained model
     with pytest.raises(ValueError, match="or 'auto'"):
         interpolate_model(path, "half", tmp_path / "bad")
+
+
+def test_the_rebuilt_start_is_the_one_training_started_from(tiny_models, tiny_pairs_file, tmp_path):
+    """A run that cannot move its weights (learning rates 0) saves its start; start_model must
+    rebuild it from the card alone, agents' random initialisation included."""
+    from lira.arca.interpolation import start_model
+    from lira.train import train_arca
+
+    from .test_train import tiny_config
+
+    cfg = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "run", max_steps=1, learning_rate=0.0, head_learning_rate=0.0, weight_decay=0.0, seed=11)
+    saved = ArcaEncoder.load(train_arca(cfg, progress=False).model_dir)
+    rebuilt = start_model(saved).state_dict()
+    for name, value in saved.state_dict().items():
+        torch.testing.assert_close(value, rebuilt[name], msg=name)

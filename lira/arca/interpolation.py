@@ -35,18 +35,17 @@ from tqdm.auto import tqdm
 from lira.arca.model import ArcaEncoder
 
 DEFAULT_STUDENT = "offline:multilingual-e5-small"
-DEFAULT_SEED = 42
 ALPHA_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 """The dev grid of :func:`choose_alpha`: WiSE-FT's steps of 0.1, from the even mix to the trained model."""
 
 
-def run_settings(model: ArcaEncoder) -> tuple[str, int]:
-    """The student and seed a saved model was trained from (its card's run config), else the
-    model config's student and LiRA's default seed."""
+def run_settings(model: ArcaEncoder) -> tuple[str, int | None]:
+    """The student and seed a saved model was trained from (its card's run config); the seed is
+    None when the card does not record one (a model saved outside ``lira train``)."""
     config = model.card_facts.get("config") or {}
     student = (config.get("model") or {}).get("student") or model.config.student or DEFAULT_STUDENT
-    seed = (config.get("train") or {}).get("seed", DEFAULT_SEED)
-    return str(student), int(seed)
+    seed = (config.get("train") or {}).get("seed")
+    return str(student), None if seed is None else int(seed)
 
 
 def start_model(model: ArcaEncoder, student: str | None = None, seed: int | None = None) -> ArcaEncoder:
@@ -56,7 +55,11 @@ def start_model(model: ArcaEncoder, student: str | None = None, seed: int | None
     from transformers import set_seed
 
     run_student, run_seed = run_settings(model)
-    set_seed(run_seed if seed is None else seed)
+    seed = run_seed if seed is None else seed
+    if seed is None:
+        # Another seed would rebuild other random agent weights and mix the model with a start it never had.
+        raise ValueError("the model's card records no train.seed (saved outside `lira train`?): give the seed it was trained with (--seed)")
+    set_seed(seed)
     config = dataclasses.replace(model.config, lora_rank=0)
     return ArcaEncoder.from_student(student or run_student, config, device=str(model.device))
 
@@ -134,7 +137,12 @@ def interpolate_model(
         raise ValueError(f"alpha must be a number in [0, 1] or 'auto' (chosen on dev), got {alpha!r}")
     if not isinstance(alpha, str) and not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1] (1 = the trained model, 0 = its start), got {alpha}")
+    if Path(out_dir).resolve() == Path(model_dir).resolve():
+        raise ValueError(f"{out_dir}: the output folder is the trained model's own; write the mixed model beside it")
     model = ArcaEncoder.load(model_dir, device=device)
+    if "interpolation" in model.card_facts:
+        source = model.card_facts["interpolation"].get("source")
+        raise ValueError(f"{model_dir} is already a mixed model (of {source}); mix the trained model itself")
     start = start_model(model, student, seed)
     run_student, run_seed = run_settings(model)
     curve: dict[float, float] | None = None

@@ -100,6 +100,10 @@ def tatoeba_markdown(results: dict[str, dict[str, float]], languages: Iterable[s
     return "\n".join(lines) + "\n"
 
 
+def _weight(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def gate_markdown(results: dict[str, dict[str, float]], languages: Iterable[str] = TATOEBA_LANGUAGES) -> str:
     """The gate's mean weight per agent on each language's Tatoeba sentences, for the rows that have
     it (multi-agent Arca models, :func:`lira.eval.gates.gate_metrics`); empty when none has."""
@@ -111,7 +115,7 @@ def gate_markdown(results: dict[str, dict[str, float]], languages: Iterable[str]
     lines = [f"Gate weight per agent ({' / '.join(agents)}) on the low-resource side:", "",
              "| system | " + " | ".join(languages) + " |", "|---|" + "---:|" * len(languages)]
     for system, m in rows.items():
-        lines.append(f"| {system} | " + " | ".join(" / ".join(f"{m.get(f'{lang}/gate/{a}', float('nan')):.2f}" for a in agents) for lang in languages) + " |")
+        lines.append(f"| {system} | " + " | ".join(" / ".join(_weight(m.get(f"{lang}/gate/{a}")) for a in agents) for lang in languages) + " |")
     return "\n".join(lines) + "\n"
 
 
