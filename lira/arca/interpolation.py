@@ -64,11 +64,15 @@ def start_model(model: ArcaEncoder, student: str | None = None, seed: int | None
     return ArcaEncoder.from_student(student or run_student, config, device=str(model.device))
 
 
+def check_alpha(alpha: float) -> None:
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1] (1 = the trained model, 0 = its start), got {alpha}")
+
+
 def interpolated_state(trained: dict[str, torch.Tensor], start: dict[str, torch.Tensor], alpha: float) -> dict[str, torch.Tensor]:
     """``alpha * trained + (1 - alpha) * start`` for every floating-point tensor; other tensors
     from ``trained``. The two must hold the same names and shapes (the same architecture)."""
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1] (1 = the trained model, 0 = its start), got {alpha}")
+    check_alpha(alpha)
     missing = sorted(set(trained) - set(start))
     extra = sorted(set(start) - set(trained))
     if missing or extra:
@@ -135,16 +139,17 @@ def interpolate_model(
     The source's dev scores are not copied to the card: they describe the source, not this model."""
     if isinstance(alpha, str) and alpha != "auto":
         raise ValueError(f"alpha must be a number in [0, 1] or 'auto' (chosen on dev), got {alpha!r}")
-    if not isinstance(alpha, str) and not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1] (1 = the trained model, 0 = its start), got {alpha}")
+    if not isinstance(alpha, str):
+        check_alpha(alpha)  # before the model is loaded
     if Path(out_dir).resolve() == Path(model_dir).resolve():
         raise ValueError(f"{out_dir}: the output folder is the trained model's own; write the mixed model beside it")
     model = ArcaEncoder.load(model_dir, device=device)
     if "interpolation" in model.card_facts:
         source = model.card_facts["interpolation"].get("source")
         raise ValueError(f"{model_dir} is already a mixed model (of {source}); mix the trained model itself")
-    start = start_model(model, student, seed)
     run_student, run_seed = run_settings(model)
+    student, seed = student or run_student, run_seed if seed is None else seed
+    start = start_model(model, student, seed)
     curve: dict[float, float] | None = None
     if alpha == "auto":
         alpha, curve = choose_alpha(model, start, score or dev_scorer(model), grid, progress=progress)
@@ -155,8 +160,8 @@ def interpolate_model(
         "method": "WiSE-FT weight interpolation (Wortsman et al., 2022)",
         "source": str(model_dir),
         "alpha": float(alpha),
-        "start": student or run_student,
-        "seed": run_seed if seed is None else seed,
+        "start": student,
+        "seed": seed,
         "chosen_on": "dev" if curve is not None else "given",
         **({"dev_curve": {f"{a:g}": v for a, v in curve.items()}} if curve is not None else {}),
     }
