@@ -127,27 +127,49 @@ def export(
 def interpolate(
     model_dir: Path = typer.Argument(..., help="A trained LiRA model folder, e.g. runs/products-robust-long/model."),
     out_dir: Path = typer.Argument(..., help="Folder to write (replaced atomically if it exists)."),
-    alpha: str = typer.Option("auto", help="Share of the trained weights (1 = the trained model, 0 = the untrained start), or auto: "
-                                           "the best dev score of the run's dev sets over 0.5, 0.6, ..., 1."),
+    alpha: str = typer.Option("auto", help="Share of the trained weights (1 = the trained model, 0 = the untrained start, or the --with "
+                                           "model), or auto: the best dev score over 0.5, 0.6, ..., 1 (with --with: 0, 0.25, ..., 1)."),
+    other: Optional[Path] = typer.Option(None, "--with", help="Mix with this second trained model of the same student and seed instead "
+                                                              "of the start (a model soup)."),
+    products_dev: Optional[Path] = typer.Option(None, help="Choose alpha on product search over this `lira data products build` folder's "
+                                                           "dev split (lira.eval.product_dev) instead of the run's bitext dev sets."),
+    intents: Optional[int] = typer.Option(None, help="With --products-dev: score a slice of this many dev intents (as products-report)."),
+    corpus_size: Optional[int] = typer.Option(None, help="With --products-dev: products in the sliced corpus (as products-report)."),
     student: Optional[str] = typer.Option(None, help="The start's student (default: the one the model was trained from)."),
     seed: Optional[int] = typer.Option(None, help="Seed of the start's agents and gate (default: the run's train.seed)."),
 ) -> None:
     """Mix a trained model's weights with its start's (WiSE-FT): keeps most of the training gain and
-    recovers part of the general-sentence accuracy long training cost (docs/PRODUCTS.md)."""
+    recovers part of the general-sentence accuracy long training cost; or, with --with, with a second
+    trained model of the same start (a model soup: both models' skills in one; docs/PRODUCTS.md)."""
     from lira.arca.interpolation import interpolate_model
 
     try:
         value: float | str = alpha if alpha == "auto" else float(alpha)
     except ValueError as err:
         raise typer.BadParameter(f"--alpha: a number in [0, 1] or auto, got {alpha!r}") from err
+    if products_dev is None and (intents is not None or corpus_size is not None):
+        raise typer.BadParameter("--intents and --corpus-size slice the product dev split: give --products-dev too")
+    score, score_name = None, None
+    if products_dev is not None:
+        if value != "auto":
+            raise typer.BadParameter("--products-dev chooses alpha: give --alpha auto, or leave --products-dev out")
+        from lira.eval.product_dev import ProductDevScore
+
+        try:
+            score = ProductDevScore(products_dev, intents=intents, corpus_size=corpus_size)
+        except (ValueError, FileNotFoundError) as err:
+            raise typer.BadParameter(str(err), param_hint="--products-dev") from err
+        scale = "" if intents is None and corpus_size is None else f", a slice of {intents} intents and {corpus_size} products"
+        score_name = f"product search on {products_dev}'s dev split (mean dense nDCG@10 of the settings{scale})"
     try:
-        out = interpolate_model(model_dir, value, out_dir, student=student, seed=seed)
+        out = interpolate_model(model_dir, value, out_dir, other=other, student=student, seed=seed, score=score, score_name=score_name)
     except (ValueError, FileNotFoundError) as err:
-        raise typer.BadParameter(str(err), param_hint="MODEL_DIR / --alpha") from err
+        raise typer.BadParameter(str(err), param_hint="MODEL_DIR / --with / --alpha") from err
     wise = json.loads((out / "arca.json").read_text(encoding="utf-8"))["card"]["interpolation"]
     if wise.get("dev_curve"):
         console.print("dev score by alpha: " + ", ".join(f"{a}: {v:.4f}" for a, v in wise["dev_curve"].items()), highlight=False)
-    console.print(f"wrote {out}: {wise['alpha']:g} x {model_dir} + {1 - wise['alpha']:g} x its start", highlight=False)
+    partner = other if other is not None else "its start"
+    console.print(f"wrote {out}: {wise['alpha']:g} x {model_dir} + {1 - wise['alpha']:g} x {partner}", highlight=False)
 
 
 @app.command("config")

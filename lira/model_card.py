@@ -178,9 +178,10 @@ def render_card(
     ]
     wise = facts.get("interpolation")
     if wise:
-        out.append(f"- weights: {wise['alpha']:g} x the trained model `{wise['source']}` + {1 - wise['alpha']:g} x its start "
-                   f"(`{wise['start']}`, seed {wise['seed']}): {wise['method']}"
-                   + (", alpha chosen on the dev score over " + ", ".join(wise["dev_curve"]) if wise.get("dev_curve") else ""))
+        partner = (f"the trained model `{wise['other']}` (same start: `{wise['start']}`, seed {wise['seed']})" if wise.get("other")
+                   else f"its start (`{wise['start']}`, seed {wise['seed']})")
+        out.append(f"- weights: {wise['alpha']:g} x the trained model `{wise['source']}` + {1 - wise['alpha']:g} x {partner}: {wise['method']}"
+                   + (f", alpha chosen on {wise.get('dev_score', 'the dev score')} over " + ", ".join(wise["dev_curve"]) if wise.get("dev_curve") else ""))
     if gemma:
         out += ["", "## Licence: Gemma Terms of Use", "", GEMMA_NOTICE]
     out += ["", "## Training data", "", *_data(config)]

@@ -5,8 +5,8 @@
 #   bash scripts/products_report.sh [PRODUCT_DATA_DIR]     # default: runs/products (`lira data products build --out runs/products`)
 #
 # On 2 CPU cores: about 7 to 10 min per 250-step model (five of them, `lira demo` included), 40 min for
-# each of the three 1,000-step ones, 6 min to mix two of them with their start (WiSE-FT), then about
-# 2.5 min per dense model in the report (eleven with the untrained student) and a few minutes each for
+# each of the three 1,000-step ones, 6 min to mix two of them with their start (WiSE-FT) and 15 min to average two
+# (a model soup), then about 2.5 min per dense model in the report (twelve with the untrained student) and a few minutes each for
 # the bitext noise table and Tatoeba (off the shopping domain).
 # A model folder that already holds a finished model is not retrained (delete it to retrain). Every
 # training is seeded; on the same machine and code a retrain has reproduced the committed rows, while
@@ -36,15 +36,21 @@ train configs/products-robust-long-catalogs-paraphrases.yaml runs/products-robus
 mix() { [ -f "$2/arca.json" ] || lira interpolate "$1" "$2"; }
 mix runs/products-robust-long/model runs/products-robust-long-wise
 mix runs/products-robust-long-catalogs/model runs/products-robust-long-catalogs-wise
+# A model soup: the Firefox + catalogs model with and without paraphrase queries, one start, averaged;
+# the share chosen on product search over the dev split (the report's slice, `lira interpolate --with`).
+[ -f runs/products-robust-long-catalogs-soup/arca.json ] || lira interpolate runs/products-robust-long-catalogs/model \
+    runs/products-robust-long-catalogs-soup --with runs/products-robust-long-catalogs-paraphrases/model \
+    --products-dev "$data" --intents 300 --corpus-size 800
 # each mixed model's share and the dev curve it was chosen on, from its card
 python -c 'import json, sys; print(json.dumps({p: json.load(open(p + "/arca.json", encoding="utf-8"))["card"]["interpolation"] for p in sys.argv[1:]}, indent=2))' \
-    runs/products-robust-long-wise runs/products-robust-long-catalogs-wise > reports/products/interpolation.json
+    runs/products-robust-long-wise runs/products-robust-long-catalogs-wise runs/products-robust-long-catalogs-soup > reports/products/interpolation.json
 
 long="retrieval + noise terms + noised queries, 1,000 steps"
 catalogs="$long, Firefox + catalogs"
 paraphrases="retrieval + noise terms + noised queries + paraphrases, 1,000 steps, Firefox + catalogs"
 long_wise="$long, mixed with the start (WiSE-FT, share on dev)"
 catalogs_wise="$catalogs, mixed with the start (WiSE-FT, share on dev)"
+soup="$catalogs, averaged with its paraphrase run (model soup, share on product dev)"
 lira eval products-report --data "$data" --intents 300 --corpus-size 800 \
     --model "default recipe (lira demo)=runs/demo/model" \
     --model "default + noise terms=runs/noise-robust/model" \
@@ -56,10 +62,13 @@ lira eval products-report --data "$data" --intents 300 --corpus-size 800 \
     --model "$paraphrases=runs/products-robust-long-catalogs-paraphrases/model" \
     --model "$long_wise=runs/products-robust-long-wise" \
     --model "$catalogs_wise=runs/products-robust-long-catalogs-wise" \
+    --model "$soup=runs/products-robust-long-catalogs-soup" \
     --compare "$long|$catalogs" \
     --compare "$long|$long_wise" \
     --compare "$catalogs|$catalogs_wise" \
     --compare "$catalogs|$paraphrases" \
+    --compare "$catalogs|$soup" \
+    --compare "$paraphrases|$soup" \
     --compare "default + retrieval term|retrieval term + paraphrase queries" \
     --compare "default + retrieval term|retrieval + noise terms + noised queries" \
     --compare "retrieval + noise terms + noised queries|$long"
@@ -73,7 +82,8 @@ lira eval noise --out reports/products \
     --model "$catalogs=runs/products-robust-long-catalogs/model" \
     --model "$paraphrases=runs/products-robust-long-catalogs-paraphrases/model" \
     --model "$long_wise=runs/products-robust-long-wise" \
-    --model "$catalogs_wise=runs/products-robust-long-catalogs-wise"
+    --model "$catalogs_wise=runs/products-robust-long-catalogs-wise" \
+    --model "$soup=runs/products-robust-long-catalogs-soup"
 lira eval tatoeba --out reports/products/tatoeba \
     --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
     --model "$long=runs/products-robust-long/model" \
@@ -82,5 +92,6 @@ lira eval tatoeba --out reports/products/tatoeba \
     --model "retrieval term + paraphrase queries=runs/products-retrieval-paraphrases/model" \
     --model "$long_wise=runs/products-robust-long-wise" \
     --model "$catalogs_wise=runs/products-robust-long-catalogs-wise" \
+    --model "$soup=runs/products-robust-long-catalogs-soup" \
     --model "untrained student=offline:multilingual-e5-small"
 lira report readme

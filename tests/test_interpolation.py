@@ -70,7 +70,7 @@ def test_bad_alpha_and_other_architectures_are_refused(trained_dir, tmp_path):
     reshaped = {**start, "fusion.gate.bias": torch.zeros(5)}
     with pytest.raises(ValueError, match="fusion.gate.bias: shape"):
         interpolated_state(start, reshaped, 0.5)
-    with pytest.raises(ValueError, match="the trained model's own"):
+    with pytest.raises(ValueError, match="a trained model's own"):
         interpolate_model(path, 0.5, path)
     mixed = interpolate_model(path, 0.5, tmp_path / "mixed")
     with pytest.raises(ValueError, match="already a mixed model"):
@@ -126,3 +126,76 @@ def test_the_rebuilt_start_is_the_one_training_started_from(tiny_models, tiny_pa
     rebuilt = start_model(saved).state_dict()
     for name, value in saved.state_dict().items():
         torch.testing.assert_close(value, rebuilt[name], msg=name)
+
+
+@pytest.fixture()
+def second_dir(trained_dir, tmp_path):
+    """A second 'trained' model of the same start (seed 7), moved elsewhere: the other half of a soup."""
+    path, start = trained_dir
+    model = ArcaEncoder.load(path)
+    model.load_state_dict(start)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=generator))
+    model.save(tmp_path / "second")
+    return tmp_path / "second"
+
+
+def test_two_trained_models_of_one_start_mix_into_their_midpoint(trained_dir, second_dir, tmp_path):
+    path, _ = trained_dir
+    first, second = ArcaEncoder.load(path).state_dict(), ArcaEncoder.load(second_dir).state_dict()
+    soup = ArcaEncoder.load(interpolate_model(path, 0.25, tmp_path / "soup", other=second_dir))
+    for name, value in soup.state_dict().items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, 0.25 * first[name] + 0.75 * second[name], msg=name)
+    wise = json.loads((tmp_path / "soup" / "arca.json").read_text())["card"]["interpolation"]
+    assert wise["other"] == str(second_dir) and wise["alpha"] == 0.25 and wise["method"].startswith("model soup")
+    assert f"0.75 x the trained model `{second_dir}`" in (tmp_path / "soup" / "README.md").read_text()
+    # auto: the soup grid runs from the other model (0) to the first (1), both ends included
+    out = interpolate_model(path, "auto", tmp_path / "auto", other=second_dir, score=lambda m: 1.0, score_name="a flat score", progress=False)
+    wise = json.loads((out / "arca.json").read_text())["card"]["interpolation"]
+    assert list(wise["dev_curve"]) == ["0", "0.25", "0.5", "0.75", "1"] and wise["alpha"] == 1.0 and wise["dev_score"] == "a flat score"
+
+
+def test_a_soup_refuses_models_of_another_start(trained_dir, second_dir, tmp_path):
+    path, _ = trained_dir
+    other_seed = ArcaEncoder.load(second_dir)
+    other_seed.card_facts = {**other_seed.card_facts, "config": {"model": other_seed.card_facts["config"]["model"], "train": {"seed": 8}}}
+    other_seed.save(tmp_path / "seed8")
+    with pytest.raises(ValueError, match="with seed 8.*only models of one start"):
+        interpolate_model(path, 0.5, tmp_path / "bad", other=tmp_path / "seed8")
+    mixed = interpolate_model(second_dir, 0.5, tmp_path / "mixed")
+    with pytest.raises(ValueError, match="already a mixed model"):
+        interpolate_model(path, 0.5, tmp_path / "bad", other=mixed)
+    with pytest.raises(ValueError, match="a trained model's own"):
+        interpolate_model(path, 0.5, second_dir, other=second_dir)
+    with pytest.raises(ValueError, match="name the start"):
+        interpolate_model(path, 0.5, tmp_path / "bad", other=second_dir, seed=7)
+    assert not (tmp_path / "bad").exists()
+    result = CliRunner().invoke(app, ["interpolate", str(path), str(tmp_path / "cli"), "--alpha", "0.5", "--products-dev", str(tmp_path)])
+    assert result.exit_code != 0 and "give --alpha auto" in result.output
+    result = CliRunner().invoke(app, ["interpolate", str(path), str(tmp_path / "cli"), "--with", str(second_dir), "--alpha", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert f"0.5 x {second_dir}" in " ".join(result.output.split())
+
+
+def test_product_dev_score_is_the_mean_of_the_settings_dev_ndcg(small_products):
+    from lira.eval.product_dev import ProductDevScore
+    from lira.eval.products import SETTINGS, ProductSearchEvaluator
+    from lira.eval.products_report import LRL
+
+    from .test_product_settings import HashEncoder
+
+    score = ProductDevScore(small_products)
+    assert {ev.split for ev in score.evaluators.values()} == {"dev"} and list(score.evaluators) == list(SETTINGS)
+    value = score(HashEncoder())
+    by_setting = {}
+    for setting in SETTINGS:  # the Evaluator interface, one setting at a time, as `lira eval products` scores
+        metrics = ProductSearchEvaluator(small_products, split="dev", setting=setting)(HashEncoder())
+        by_setting[setting] = float(np.mean([metrics[f"{lang}/ndcg@10"] for lang in LRL if f"{lang}/ndcg@10" in metrics]))
+    assert score.last == pytest.approx(by_setting)
+    assert value == pytest.approx(np.mean(list(by_setting.values())))
+    assert 0.0 < value < 1.0
+    with pytest.raises(ValueError, match="unknown product settings"):
+        ProductDevScore(small_products, settings=["native", "typo"])

@@ -17,10 +17,18 @@ mixed (integer buffers such as position ids are the same in both).
 of :mod:`lira.eval.dev` (in-domain and out-of-domain dev bitext, the sets the model's own run
 watched) over a grid, never on a test set.
 
+The same arithmetic mixes two *trained* models of one start (``other``: a "model soup", Wortsman
+et al., "Model soups", ICML 2022): two runs from the same student and seed that learned different
+things (LiRA's product recipe with and without paraphrase queries) share one basin, and their
+average can keep both skills where each model alone has one. Their share is chosen on dev as well,
+over :data:`SOUP_GRID` (both ends are the trained models themselves); for product models the
+criterion is product search on the dev split (:class:`lira.eval.product_dev.ProductDevScore`).
+
 Example::
 
     from lira.arca.interpolation import interpolate_model
     interpolate_model("runs/products-robust-long/model", "auto", "runs/products-robust-long-wise")
+    interpolate_model("runs/a/model", 0.5, "runs/a-b-soup", other="runs/b/model")
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ from lira.arca.model import ArcaEncoder
 DEFAULT_STUDENT = "offline:multilingual-e5-small"
 ALPHA_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 """The dev grid of :func:`choose_alpha`: WiSE-FT's steps of 0.1, from the even mix to the trained model."""
+SOUP_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+"""The dev grid for two trained models (``other``): from the other model (0) to the first (1)."""
 
 
 def run_settings(model: ArcaEncoder) -> tuple[str, int | None]:
@@ -62,6 +72,22 @@ def start_model(model: ArcaEncoder, student: str | None = None, seed: int | None
     set_seed(seed)
     config = dataclasses.replace(model.config, lora_rank=0)
     return ArcaEncoder.from_student(student or run_student, config, device=str(model.device))
+
+
+def other_model(model: ArcaEncoder, other: str | Path, *, device: str | None = None) -> ArcaEncoder:
+    """The second trained model of a two-model mix, checked to share ``model``'s start: the same
+    student and seed (so the same initial agents and gate), neither of them a mix already."""
+    partner = ArcaEncoder.load(other, device=device or str(model.device))
+    if "interpolation" in partner.card_facts:
+        raise ValueError(f"{other} is already a mixed model (of {partner.card_facts['interpolation'].get('source')}); mix the trained model itself")
+    mine, theirs = run_settings(model), run_settings(partner)
+    if None in (mine[1], theirs[1]):
+        raise ValueError(f"{other}: a card records no train.seed, so the two models' common start cannot be checked")
+    if mine != theirs:
+        # Weights of different starts (another student, or other random agents) do not share a basin: their average is no model.
+        raise ValueError(f"{other}: trained from {theirs[0]} with seed {theirs[1]}, the first model from {mine[0]} with seed {mine[1]};"
+                         " only models of one start can be mixed")
+    return partner
 
 
 def check_alpha(alpha: float) -> None:
@@ -126,43 +152,59 @@ def interpolate_model(
     alpha: float | str,
     out_dir: str | Path,
     *,
+    other: str | Path | None = None,
     student: str | None = None,
     seed: int | None = None,
     device: str | None = None,
-    grid: Sequence[float] = ALPHA_GRID,
+    grid: Sequence[float] | None = None,
     score: Callable[[ArcaEncoder], float] | None = None,
+    score_name: str | None = None,
     progress: bool = True,
 ) -> Path:
     """Write ``alpha * trained + (1 - alpha) * start`` of the model in ``model_dir`` to ``out_dir``
-    (atomically), with the interpolation recorded on its card. ``alpha="auto"`` chooses it on dev
-    (:func:`choose_alpha`; ``score`` defaults to the run's dev score) and records the dev curve.
-    The source's dev scores are not copied to the card: they describe the source, not this model."""
+    (atomically), with the interpolation recorded on its card. With ``other`` (a second trained
+    model of the same student and seed) the mix is ``alpha * trained + (1 - alpha) * other``
+    instead. ``alpha="auto"`` chooses it on dev (:func:`choose_alpha` over ``grid``, by default
+    :data:`ALPHA_GRID`, or :data:`SOUP_GRID` with ``other``; ``score`` defaults to the run's dev
+    score, ``score_name`` names it on the card) and records the dev curve. The source's dev scores
+    are not copied to the card: they describe the source, not this model."""
     if isinstance(alpha, str) and alpha != "auto":
         raise ValueError(f"alpha must be a number in [0, 1] or 'auto' (chosen on dev), got {alpha!r}")
     if not isinstance(alpha, str):
         check_alpha(alpha)  # before the model is loaded
-    if Path(out_dir).resolve() == Path(model_dir).resolve():
-        raise ValueError(f"{out_dir}: the output folder is the trained model's own; write the mixed model beside it")
+    if Path(out_dir).resolve() in {Path(p).resolve() for p in (model_dir, other) if p is not None}:
+        raise ValueError(f"{out_dir}: the output folder is a trained model's own; write the mixed model beside it")
     model = ArcaEncoder.load(model_dir, device=device)
     if "interpolation" in model.card_facts:
         source = model.card_facts["interpolation"].get("source")
         raise ValueError(f"{model_dir} is already a mixed model (of {source}); mix the trained model itself")
     run_student, run_seed = run_settings(model)
-    student, seed = student or run_student, run_seed if seed is None else seed
-    start = start_model(model, student, seed)
+    if other is not None:
+        if student is not None or seed is not None:
+            raise ValueError("student and seed name the start, and a mix with another trained model (other) has none")
+        partner = other_model(model, other, device=device)
+        student, seed = run_student, run_seed
+    else:
+        student, seed = student or run_student, run_seed if seed is None else seed
+        partner = start_model(model, student, seed)
     curve: dict[float, float] | None = None
     if alpha == "auto":
-        alpha, curve = choose_alpha(model, start, score or dev_scorer(model), grid, progress=progress)
+        grid = grid or (SOUP_GRID if other is not None else ALPHA_GRID)
+        alpha, curve = choose_alpha(model, partner, score or dev_scorer(model), grid, progress=progress)
     else:
-        model.load_state_dict(interpolated_state(model.state_dict(), start.state_dict(), float(alpha)))
+        model.load_state_dict(interpolated_state(model.state_dict(), partner.state_dict(), float(alpha)))
     facts: dict[str, Any] = {k: v for k, v in model.card_facts.items() if k not in ("dev", "selected_step", "test")}
+    method = ("model soup: weight interpolation of two models trained from one start (Wortsman et al., 2022)" if other is not None
+              else "WiSE-FT weight interpolation (Wortsman et al., 2022)")
     facts["interpolation"] = {
-        "method": "WiSE-FT weight interpolation (Wortsman et al., 2022)",
+        "method": method,
         "source": str(model_dir),
+        **({"other": str(other)} if other is not None else {}),
         "alpha": float(alpha),
         "start": student,
         "seed": seed,
         "chosen_on": "dev" if curve is not None else "given",
+        **({"dev_score": score_name or ("the run's bitext dev score" if score is None else "a custom score")} if curve is not None else {}),
         **({"dev_curve": {f"{a:g}": v for a, v in curve.items()}} if curve is not None else {}),
     }
     model.card_facts = facts
