@@ -164,7 +164,7 @@ def interpolate(
     try:
         out = interpolate_model(model_dir, value, out_dir, other=other, student=student, seed=seed, score=score, score_name=score_name)
     except (ValueError, FileNotFoundError) as err:
-        raise typer.BadParameter(str(err), param_hint="MODEL_DIR / --with / --alpha") from err
+        raise typer.BadParameter(str(err), param_hint="MODEL_DIR / OUT_DIR / --with / --alpha / --student / --seed") from err
     wise = json.loads((out / "arca.json").read_text(encoding="utf-8"))["card"]["interpolation"]
     if wise.get("dev_curve"):
         console.print("dev score by alpha: " + ", ".join(f"{a}: {v:.4f}" for a, v in wise["dev_curve"].items()), highlight=False)

@@ -7,7 +7,13 @@
 set -euo pipefail
 fingerprint=$(python -c 'import json; print(json.load(open("reports/generalization/results.json", encoding="utf-8"))["fingerprint"])')
 model="runs/generalization/runs/$fingerprint/default_data_plus_gettext-1000/model"
-[ -f "$model/arca.json" ] || lira eval generalization
+if [ ! -f "$model/arca.json" ]; then
+    # The study restores its committed scores instead of retraining them; the model itself is only
+    # on the machine that trained it. Retrain that one run into the same folder:
+    lira train --config <(python -c 'import json, yaml; from lira.eval.generalization import GeneralizationConfig, run_config
+study = GeneralizationConfig.from_yaml("configs/generalization.yaml")
+print(yaml.safe_dump(run_config(study, "default_data_plus_gettext", study.large_budget_steps).to_dict()))')
+fi
 out=runs/generalization/default-1000-wise
 [ -f "$out/arca.json" ] || lira interpolate "$model" "$out"
 python -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1] + "/arca.json", encoding="utf-8"))["card"]["interpolation"], indent=2))' \

@@ -1,5 +1,6 @@
 """WiSE-FT weight interpolation of a trained Arca model with its start (lira.arca.interpolation)."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -70,8 +71,10 @@ def test_bad_alpha_and_other_architectures_are_refused(trained_dir, tmp_path):
     reshaped = {**start, "fusion.gate.bias": torch.zeros(5)}
     with pytest.raises(ValueError, match="fusion.gate.bias: shape"):
         interpolated_state(start, reshaped, 0.5)
-    with pytest.raises(ValueError, match="a trained model's own"):
+    with pytest.raises(ValueError, match="holds the trained model"):
         interpolate_model(path, 0.5, path)
+    with pytest.raises(ValueError, match="holds the trained model"):  # saving would replace the folder, the source with it
+        interpolate_model(path, 0.5, path.parent)
     mixed = interpolate_model(path, 0.5, tmp_path / "mixed")
     with pytest.raises(ValueError, match="already a mixed model"):
         interpolate_model(mixed, 0.5, tmp_path / "twice")
@@ -152,10 +155,19 @@ def test_two_trained_models_of_one_start_mix_into_their_midpoint(trained_dir, se
     wise = json.loads((tmp_path / "soup" / "arca.json").read_text())["card"]["interpolation"]
     assert wise["other"] == str(second_dir) and wise["alpha"] == 0.25 and wise["method"].startswith("model soup")
     assert f"0.75 x the trained model `{second_dir}`" in (tmp_path / "soup" / "README.md").read_text()
-    # auto: the soup grid runs from the other model (0) to the first (1), both ends included
-    out = interpolate_model(path, "auto", tmp_path / "auto", other=second_dir, score=lambda m: 1.0, score_name="a flat score", progress=False)
+    # auto: the soup grid runs from the other model (0) to the first (1), both ends included; a dev
+    # score that peaks at the second model's weights chooses it, not the start nor the first model
+    name = "fusion.gate.bias"
+
+    def score(model):
+        return -float((model.state_dict()[name] - second[name]).abs().sum())
+
+    out = interpolate_model(path, "auto", tmp_path / "auto", other=second_dir, score=score, score_name="closeness to the second", progress=False)
     wise = json.loads((out / "arca.json").read_text())["card"]["interpolation"]
-    assert list(wise["dev_curve"]) == ["0", "0.25", "0.5", "0.75", "1"] and wise["alpha"] == 1.0 and wise["dev_score"] == "a flat score"
+    assert list(wise["dev_curve"]) == ["0", "0.25", "0.5", "0.75", "1"] and wise["alpha"] == 0.0 and wise["dev_score"] == "closeness to the second"
+    torch.testing.assert_close(ArcaEncoder.load(out).state_dict()[name], second[name])
+    flat = interpolate_model(path, "auto", tmp_path / "flat", other=second_dir, score=lambda m: 1.0, progress=False)
+    assert json.loads((flat / "arca.json").read_text())["card"]["interpolation"]["alpha"] == 1.0  # a tie keeps the model named first
 
 
 def test_a_soup_refuses_models_of_another_start(trained_dir, second_dir, tmp_path):
@@ -165,16 +177,37 @@ def test_a_soup_refuses_models_of_another_start(trained_dir, second_dir, tmp_pat
     other_seed.save(tmp_path / "seed8")
     with pytest.raises(ValueError, match="with seed 8.*only models of one start"):
         interpolate_model(path, 0.5, tmp_path / "bad", other=tmp_path / "seed8")
+    other_student = ArcaEncoder.load(second_dir)
+    other_student.card_facts = {**other_student.card_facts, "config": {"model": {"student": "offline:another"}, "train": {"seed": 7}}}
+    other_student.save(tmp_path / "student2")
+    with pytest.raises(ValueError, match="trained from offline:another with seed 7"):
+        interpolate_model(path, 0.5, tmp_path / "bad", other=tmp_path / "student2")
+    unseeded = ArcaEncoder.load(second_dir)
+    unseeded.card_facts = {}
+    unseeded.save(tmp_path / "unseeded")
+    with pytest.raises(ValueError, match="records no train.seed"):
+        interpolate_model(path, 0.5, tmp_path / "bad", other=tmp_path / "unseeded")
+    orders = ArcaEncoder.load(second_dir)
+    orders.config = dataclasses.replace(orders.config, char_ngram_orders=[2])  # same tensors, another meaning
+    orders.save(tmp_path / "orders")
+    with pytest.raises(ValueError, match="encode differently: char_ngram_orders"):
+        interpolate_model(path, 0.5, tmp_path / "bad", other=tmp_path / "orders")
+    with pytest.raises(ValueError, match="the same folder as the first model"):
+        interpolate_model(path, 0.5, tmp_path / "bad", other=path)
     mixed = interpolate_model(second_dir, 0.5, tmp_path / "mixed")
     with pytest.raises(ValueError, match="already a mixed model"):
         interpolate_model(path, 0.5, tmp_path / "bad", other=mixed)
-    with pytest.raises(ValueError, match="a trained model's own"):
+    with pytest.raises(ValueError, match="holds the trained model"):
         interpolate_model(path, 0.5, second_dir, other=second_dir)
     with pytest.raises(ValueError, match="name the start"):
         interpolate_model(path, 0.5, tmp_path / "bad", other=second_dir, seed=7)
     assert not (tmp_path / "bad").exists()
+    with pytest.raises(ValueError, match="0 = the other model"):
+        interpolated_state(ArcaEncoder.load(path).state_dict(), ArcaEncoder.load(second_dir).state_dict(), 2.0, partner="the other model")
     result = CliRunner().invoke(app, ["interpolate", str(path), str(tmp_path / "cli"), "--alpha", "0.5", "--products-dev", str(tmp_path)])
     assert result.exit_code != 0 and "give --alpha auto" in result.output
+    result = CliRunner().invoke(app, ["interpolate", str(path), str(tmp_path / "cli"), "--intents", "30"])
+    assert result.exit_code != 0 and "--products-dev too" in result.output
     result = CliRunner().invoke(app, ["interpolate", str(path), str(tmp_path / "cli"), "--with", str(second_dir), "--alpha", "0.5"])
     assert result.exit_code == 0, result.output
     assert f"0.5 x {second_dir}" in " ".join(result.output.split())
@@ -199,3 +232,7 @@ def test_product_dev_score_is_the_mean_of_the_settings_dev_ndcg(small_products):
     assert 0.0 < value < 1.0
     with pytest.raises(ValueError, match="unknown product settings"):
         ProductDevScore(small_products, settings=["native", "typo"])
+    sliced = ProductDevScore(small_products, intents=10, corpus_size=60, settings=["native"])
+    native = sliced.evaluators["native"]
+    assert len({q["query_id"] for q in native.queries}) == 10 and len(native.catalog) == 60
+    assert sliced(HashEncoder()) == pytest.approx(sliced.last["native"])

@@ -74,40 +74,55 @@ def start_model(model: ArcaEncoder, student: str | None = None, seed: int | None
     return ArcaEncoder.from_student(student or run_student, config, device=str(model.device))
 
 
-def other_model(model: ArcaEncoder, other: str | Path, *, device: str | None = None) -> ArcaEncoder:
-    """The second trained model of a two-model mix, checked to share ``model``'s start: the same
-    student and seed (so the same initial agents and gate), neither of them a mix already."""
+SHARED_SETTINGS = ("agents", "char_ngram_buckets", "char_ngram_dim", "char_ngram_orders", "language_embedding_dim", "language_aware_fusion",
+                   "pooling", "prompt_name", "instruction", "projection_dim", "max_seq_length", "encode_max_seq_length")
+"""Model settings two mixed models must share: those that give the same tensors another meaning at
+encoding time (n-gram orders, pooling, prompt...) without changing their names or shapes."""
+
+
+def other_model(model: ArcaEncoder, model_dir: str | Path, other: str | Path, *, device: str | None = None) -> ArcaEncoder:
+    """The second trained model of a two-model mix, checked to share ``model``'s start (the same
+    student and seed, so the same initial agents and gate) and its encoding settings
+    (:data:`SHARED_SETTINGS`); neither may be a mix already, nor the same folder."""
+    if Path(other).resolve() == Path(model_dir).resolve():
+        raise ValueError(f"--with {other}: the same folder as the first model; a model mixed with itself is itself")
     partner = ArcaEncoder.load(other, device=device or str(model.device))
     if "interpolation" in partner.card_facts:
-        raise ValueError(f"{other} is already a mixed model (of {partner.card_facts['interpolation'].get('source')}); mix the trained model itself")
+        raise ValueError(f"--with {other} is already a mixed model (of {partner.card_facts['interpolation'].get('source')}); mix the trained model itself")
     mine, theirs = run_settings(model), run_settings(partner)
     if None in (mine[1], theirs[1]):
-        raise ValueError(f"{other}: a card records no train.seed, so the two models' common start cannot be checked")
+        raise ValueError(f"--with {other}: a card records no train.seed, so the two models' common start cannot be checked")
     if mine != theirs:
         # Weights of different starts (another student, or other random agents) do not share a basin: their average is no model.
-        raise ValueError(f"{other}: trained from {theirs[0]} with seed {theirs[1]}, the first model from {mine[0]} with seed {mine[1]};"
+        raise ValueError(f"--with {other}: trained from {theirs[0]} with seed {theirs[1]}, the first model from {mine[0]} with seed {mine[1]};"
                          " only models of one start can be mixed")
+    differ = [f"{name} ({getattr(model.config, name, None)!r} against {getattr(partner.config, name, None)!r})"
+              for name in SHARED_SETTINGS if getattr(model.config, name, None) != getattr(partner.config, name, None)]
+    if differ:
+        raise ValueError(f"--with {other}: the two models encode differently: {', '.join(differ)}")
     return partner
 
 
-def check_alpha(alpha: float) -> None:
+def check_alpha(alpha: float, partner: str = "its start") -> None:
     if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1] (1 = the trained model, 0 = its start), got {alpha}")
+        raise ValueError(f"alpha must be in [0, 1] (1 = the trained model, 0 = {partner}), got {alpha}")
 
 
-def interpolated_state(trained: dict[str, torch.Tensor], start: dict[str, torch.Tensor], alpha: float) -> dict[str, torch.Tensor]:
+def interpolated_state(trained: dict[str, torch.Tensor], start: dict[str, torch.Tensor], alpha: float, *,
+                       partner: str = "its start") -> dict[str, torch.Tensor]:
     """``alpha * trained + (1 - alpha) * start`` for every floating-point tensor; other tensors
-    from ``trained``. The two must hold the same names and shapes (the same architecture)."""
-    check_alpha(alpha)
+    from ``trained``. The two must hold the same names and shapes (the same architecture);
+    ``partner`` names ``start`` in the errors (its start, or the other model of a soup)."""
+    check_alpha(alpha, partner)
     missing = sorted(set(trained) - set(start))
     extra = sorted(set(start) - set(trained))
     if missing or extra:
-        raise ValueError(f"the trained model and its start differ in tensors: only in the trained model {missing[:5]}, only in the start {extra[:5]}")
+        raise ValueError(f"the trained model and {partner} differ in tensors: only in the trained model {missing[:5]}, only in {partner} {extra[:5]}")
     out = {}
     for name, value in trained.items():
         other = start[name]
         if value.shape != other.shape:
-            raise ValueError(f"tensor {name}: shape {tuple(value.shape)} in the trained model, {tuple(other.shape)} in its start")
+            raise ValueError(f"tensor {name}: shape {tuple(value.shape)} in the trained model, {tuple(other.shape)} in {partner}")
         if value.is_floating_point():
             out[name] = (alpha * value.float() + (1.0 - alpha) * other.to(value.device).float()).to(value.dtype)
         else:
@@ -134,8 +149,8 @@ def choose_alpha(
     progress: bool = True,
 ) -> tuple[float, dict[float, float]]:
     """The ``alpha`` of ``grid`` with the best dev ``score`` (the larger alpha wins a tie: the
-    trained model is the default), and the score of every alpha. ``model`` is left at the chosen
-    interpolation."""
+    trained model is the default; in a soup, the model named first), and the score of every alpha.
+    ``model`` is left at the chosen interpolation."""
     trained = {k: v.clone() for k, v in model.state_dict().items()}
     start_state = start.state_dict()
     curve: dict[float, float] = {}
@@ -172,8 +187,11 @@ def interpolate_model(
         raise ValueError(f"alpha must be a number in [0, 1] or 'auto' (chosen on dev), got {alpha!r}")
     if not isinstance(alpha, str):
         check_alpha(alpha)  # before the model is loaded
-    if Path(out_dir).resolve() in {Path(p).resolve() for p in (model_dir, other) if p is not None}:
-        raise ValueError(f"{out_dir}: the output folder is a trained model's own; write the mixed model beside it")
+    out = Path(out_dir).resolve()
+    for source in (model_dir, other):
+        # saving replaces the output folder whole: one that holds a source would delete it
+        if source is not None and Path(source).resolve().is_relative_to(out):
+            raise ValueError(f"{out_dir}: the output folder holds the trained model {source}; write the mixed model beside it")
     model = ArcaEncoder.load(model_dir, device=device)
     if "interpolation" in model.card_facts:
         source = model.card_facts["interpolation"].get("source")
@@ -181,8 +199,8 @@ def interpolate_model(
     run_student, run_seed = run_settings(model)
     if other is not None:
         if student is not None or seed is not None:
-            raise ValueError("student and seed name the start, and a mix with another trained model (other) has none")
-        partner = other_model(model, other, device=device)
+            raise ValueError("--student and --seed name the start, and a mix with a second trained model (--with) has none")
+        partner = other_model(model, model_dir, other, device=device)
         student, seed = run_student, run_seed
     else:
         student, seed = student or run_student, run_seed if seed is None else seed
@@ -192,7 +210,8 @@ def interpolate_model(
         grid = grid or (SOUP_GRID if other is not None else ALPHA_GRID)
         alpha, curve = choose_alpha(model, partner, score or dev_scorer(model), grid, progress=progress)
     else:
-        model.load_state_dict(interpolated_state(model.state_dict(), partner.state_dict(), float(alpha)))
+        name = f"the other model {other}" if other is not None else "its start"
+        model.load_state_dict(interpolated_state(model.state_dict(), partner.state_dict(), float(alpha), partner=name))
     facts: dict[str, Any] = {k: v for k, v in model.card_facts.items() if k not in ("dev", "selected_step", "test")}
     method = ("model soup: weight interpolation of two models trained from one start (Wortsman et al., 2022)" if other is not None
               else "WiSE-FT weight interpolation (Wortsman et al., 2022)")
