@@ -5,8 +5,8 @@
 #   bash scripts/products_report.sh [PRODUCT_DATA_DIR]     # default: runs/products (`lira data products build --out runs/products`)
 #
 # On 2 CPU cores: about 7 to 10 min per 250-step model (five of them, `lira demo` included), 40 min for
-# each of the three 1,000-step ones, 6 min to mix two of them with their start (WiSE-FT) and 15 min to average two
-# (a model soup), then about 2.5 min per dense model in the report (twelve with the untrained student) and a few minutes each for
+# each of the four 1,000-step ones, 6 min to mix two of them with their start (WiSE-FT) and 15 min to average two
+# (a model soup), then about 2.5 min per dense model in the report (thirteen with the untrained student) and a few minutes each for
 # the bitext noise table and Tatoeba (off the shopping domain).
 # A model folder that already holds a finished model is not retrained (delete it to retrain). Every
 # training is seeded; on the same machine and code a retrain has reproduced the committed rows, while
@@ -30,6 +30,7 @@ train configs/products-robust.yaml runs/products-robust "${on_data[@]}"
 train configs/products-robust-long.yaml runs/products-robust-long "${on_data[@]}"
 train configs/products-robust-long-catalogs.yaml runs/products-robust-long-catalogs "${on_data[@]}"
 train configs/products-robust-long-catalogs-paraphrases.yaml runs/products-robust-long-catalogs-paraphrases "${on_data[@]}"
+train configs/products-robust-long-catalogs-noise15.yaml runs/products-robust-long-catalogs-noise15 "${on_data[@]}"
 
 # WiSE-FT: each 1,000-step model's weights mixed with its start's, the share chosen on the run's dev
 # sets (`lira interpolate`, about 6 min each): the product gain kept, the general alignment back.
@@ -51,6 +52,7 @@ paraphrases="retrieval + noise terms + noised queries + paraphrases, 1,000 steps
 long_wise="$long, mixed with the start (WiSE-FT, share on dev)"
 catalogs_wise="$catalogs, mixed with the start (WiSE-FT, share on dev)"
 soup="$catalogs, averaged with its paraphrase run (model soup, share on product dev)"
+noise15="$catalogs, training noise 0.15"
 lira eval products-report --data "$data" --intents 300 --corpus-size 800 \
     --model "default recipe (lira demo)=runs/demo/model" \
     --model "default + noise terms=runs/noise-robust/model" \
@@ -63,12 +65,14 @@ lira eval products-report --data "$data" --intents 300 --corpus-size 800 \
     --model "$long_wise=runs/products-robust-long-wise" \
     --model "$catalogs_wise=runs/products-robust-long-catalogs-wise" \
     --model "$soup=runs/products-robust-long-catalogs-soup" \
+    --model "$noise15=runs/products-robust-long-catalogs-noise15/model" \
     --compare "$long|$catalogs" \
     --compare "$long|$long_wise" \
     --compare "$catalogs|$catalogs_wise" \
     --compare "$catalogs|$paraphrases" \
     --compare "$catalogs|$soup" \
     --compare "$paraphrases|$soup" \
+    --compare "$catalogs|$noise15" \
     --compare "default + retrieval term|retrieval term + paraphrase queries" \
     --compare "default + retrieval term|retrieval + noise terms + noised queries" \
     --compare "retrieval + noise terms + noised queries|$long"
@@ -83,7 +87,12 @@ lira eval noise --out reports/products \
     --model "$paraphrases=runs/products-robust-long-catalogs-paraphrases/model" \
     --model "$long_wise=runs/products-robust-long-wise" \
     --model "$catalogs_wise=runs/products-robust-long-catalogs-wise" \
-    --model "$soup=runs/products-robust-long-catalogs-soup"
+    --model "$soup=runs/products-robust-long-catalogs-soup" \
+    --model "$noise15=runs/products-robust-long-catalogs-noise15/model"
+# the training-noise choice on dev: the same table on the dev pairs (never the test split's)
+lira eval noise --split dev --out reports/products/noise_dev \
+    --model "$catalogs=runs/products-robust-long-catalogs/model" \
+    --model "$noise15=runs/products-robust-long-catalogs-noise15/model"
 lira eval tatoeba --out reports/products/tatoeba \
     --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
     --model "$long=runs/products-robust-long/model" \
@@ -93,5 +102,6 @@ lira eval tatoeba --out reports/products/tatoeba \
     --model "$long_wise=runs/products-robust-long-wise" \
     --model "$catalogs_wise=runs/products-robust-long-catalogs-wise" \
     --model "$soup=runs/products-robust-long-catalogs-soup" \
+    --model "$noise15=runs/products-robust-long-catalogs-noise15/model" \
     --model "untrained student=offline:multilingual-e5-small"
 lira report readme
