@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # WiSE-FT on LiRA's default at the study's larger budget (docs/GENERALIZATION.md, "Mixing with the
 # start"): mixes the 1,000-step default of `lira eval generalization` with its start, alpha chosen on
-# the run's dev score (`lira interpolate`, about 6 min on 2 idle CPU cores), and writes the choice and
+# the run's dev score (`lira interpolate`, about 9 min on 2 idle CPU cores), and writes the choice and
 # its dev curve to reports/generalization/interpolation.json. Needs the study's trained model
 # (runs/generalization/runs/<fingerprint>/...; `lira eval generalization` trains what it lacks).
 set -euo pipefail
