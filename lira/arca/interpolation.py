@@ -146,19 +146,20 @@ def choose_alpha(
     score: Callable[[ArcaEncoder], float],
     grid: Sequence[float] = ALPHA_GRID,
     *,
+    partner: str = "its start",
     progress: bool = True,
 ) -> tuple[float, dict[float, float]]:
     """The ``alpha`` of ``grid`` with the best dev ``score`` (the larger alpha wins a tie: the
     trained model is the default; in a soup, the model named first), and the score of every alpha.
-    ``model`` is left at the chosen interpolation."""
+    ``model`` is left at the chosen interpolation; ``partner`` names ``start`` in the errors."""
     trained = {k: v.clone() for k, v in model.state_dict().items()}
     start_state = start.state_dict()
     curve: dict[float, float] = {}
     for alpha in tqdm(sorted(grid), desc="alpha on dev", disable=not progress):
-        model.load_state_dict(interpolated_state(trained, start_state, alpha))
+        model.load_state_dict(interpolated_state(trained, start_state, alpha, partner=partner))
         curve[float(alpha)] = score(model)
     best = max(curve, key=lambda a: (curve[a], a))
-    model.load_state_dict(interpolated_state(trained, start_state, best))
+    model.load_state_dict(interpolated_state(trained, start_state, best, partner=partner))
     return best, curve
 
 
@@ -185,8 +186,9 @@ def interpolate_model(
     are not copied to the card: they describe the source, not this model."""
     if isinstance(alpha, str) and alpha != "auto":
         raise ValueError(f"alpha must be a number in [0, 1] or 'auto' (chosen on dev), got {alpha!r}")
+    partner_name = f"the other model {other}" if other is not None else "its start"
     if not isinstance(alpha, str):
-        check_alpha(alpha)  # before the model is loaded
+        check_alpha(alpha, partner_name)  # before the model is loaded
     out = Path(out_dir).resolve()
     for source in (model_dir, other):
         # saving replaces the output folder whole: one that holds a source would delete it
@@ -208,10 +210,9 @@ def interpolate_model(
     curve: dict[float, float] | None = None
     if alpha == "auto":
         grid = grid or (SOUP_GRID if other is not None else ALPHA_GRID)
-        alpha, curve = choose_alpha(model, partner, score or dev_scorer(model), grid, progress=progress)
+        alpha, curve = choose_alpha(model, partner, score or dev_scorer(model), grid, partner=partner_name, progress=progress)
     else:
-        name = f"the other model {other}" if other is not None else "its start"
-        model.load_state_dict(interpolated_state(model.state_dict(), partner.state_dict(), float(alpha), partner=name))
+        model.load_state_dict(interpolated_state(model.state_dict(), partner.state_dict(), float(alpha), partner=partner_name))
     facts: dict[str, Any] = {k: v for k, v in model.card_facts.items() if k not in ("dev", "selected_step", "test")}
     method = ("model soup: weight interpolation of two models trained from one start (Wortsman et al., 2022)" if other is not None
               else "WiSE-FT weight interpolation (Wortsman et al., 2022)")

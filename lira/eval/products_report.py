@@ -33,6 +33,7 @@ import hashlib
 import json
 import random
 import statistics
+import textwrap
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -489,12 +490,18 @@ def _type_means(payload: dict, system: str, setting: str, langs: Sequence[str], 
     return out
 
 
+def _noised_cells(payload: dict) -> list[tuple[str, str]]:
+    """The (setting, noise tag) cells scored with noised queries, in the settings' order, then by level."""
+    settings = _settings(payload)
+    return sorted({(s, t) for r in payload["results"].values() for s, by in r.items() for t in by if t != "0"},
+                  key=lambda st: (settings.index(st[0]) if st[0] in settings else len(settings), float(st[1])))
+
+
 def summary_table(payload: dict, systems: Sequence[str] | None = None) -> str:
     """Mean nDCG@10 over the 7 languages, per setting (clean queries) and per noise level, per system
     (``systems``: only those keys, in the report's order)."""
     settings = _settings(payload)
-    noisy = sorted({(s, t) for r in payload["results"].values() for s, by in r.items() for t in by if t != "0"},
-                   key=lambda st: (settings.index(st[0]) if st[0] in settings else len(settings), float(st[1])))
+    noisy = _noised_cells(payload)
     head = ["system", *settings, *(f"{s} @ noise {t}" for s, t in noisy)]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for system in _order(payload):
@@ -616,14 +623,9 @@ def plot(payload: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    settings = _settings(payload)
-    noisy = sorted({(st, t) for r in payload["results"].values() for st, by in r.items() for t in by if t != "0"},
-                   key=lambda st: (settings.index(st[0]) if st[0] in settings else len(settings), float(st[1])))
-    columns = [(st, 0.0) for st in settings] + [(st, float(t)) for st, t in noisy]
+    columns = [(st, 0.0) for st in _settings(payload)] + [(st, float(t)) for st, t in _noised_cells(payload)]
     systems = [s for s in _order(payload) if not s.endswith("rrf")]
     values = np.array([[np.nan if (v := _mean7(payload, s, st, lvl)) is None else v for st, lvl in columns] for s in systems], dtype=float)
-    import textwrap
-
     fig, ax = plt.subplots(figsize=(6.5 + 1.0 * len(columns), 1.5 + 0.42 * len(systems)))
     image = ax.imshow(np.ma.masked_invalid(values), cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     for i, j in np.ndindex(values.shape):
