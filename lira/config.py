@@ -212,10 +212,16 @@ class ArcaConfig:
     memorised noise; it may not be in ``noise_kinds``. None: none held out."""
     retrieval_query_noise: float | None = None
     """Share of the retrieval term's low-resource queries that a step replaces by a noised copy, made
-    as the noise terms make theirs (``noise_level``, ``noise_kinds``, never ``noise_held_out_kind``):
+    as the noise terms make theirs (``noise_kinds``, never ``noise_held_out_kind``; at
+    ``retrieval_query_noise_level``, which falls back to ``noise_level``):
     shoppers' typos, dropped tones and romanisation in the query -> title term itself. English queries
     stay clean. Needs ``retrieval_weight``; works with or without the noise terms. None or 0: clean
     queries."""
+    retrieval_query_noise_level: float | None = None
+    """Noise level of the retrieval term's noised queries; None: ``noise_level``. Lets the noise terms'
+    bitext copies train at one level and the query -> title term at another (a stronger level buys
+    robustness in the bitext terms and, in the query term, costs clean cross-lingual search;
+    docs/PRODUCTS.md). Needs ``retrieval_query_noise``."""
 
     def uses_anchor_vectors(self) -> bool:
         """Whether a term reads the English anchors (the teacher's or the self anchor's vectors)."""
@@ -235,12 +241,14 @@ class ArcaConfig:
             "retrieval_weight": ">= 0", "retrieval_temperature": "> 0", "retrieval_batch_size": ">= 1",
             "retrieval_hard_negatives": ">= 0", "retrieval_mining_depth": ">= 1",
             "noise_anchor_weight": ">= 0", "noise_consistency_weight": ">= 0", "noise_level": "in [0, 1]",
-            "retrieval_query_noise": "in [0, 1]",
+            "retrieval_query_noise": "in [0, 1]", "retrieval_query_noise_level": "in [0, 1]",
         })
         if self.retrieval_paraphrases and not self.retrieval_weight:
             raise ConfigError("arca.retrieval_paraphrases: adds queries to the retrieval term, and arca.retrieval_weight is off")
         if self.retrieval_query_noise and not self.retrieval_weight:
             raise ConfigError("arca.retrieval_query_noise: noises the retrieval term's queries, and arca.retrieval_weight is off")
+        if self.retrieval_query_noise_level is not None and not self.retrieval_query_noise:
+            raise ConfigError("arca.retrieval_query_noise_level: the level of the retrieval term's noised queries, and arca.retrieval_query_noise is off")
         if self.geometry_mode not in GEOMETRY_MODES:
             raise ConfigError(f"arca.geometry_mode: expected one of {', '.join(GEOMETRY_MODES)}, got {self.geometry_mode!r}")
         if self.retrieval_catalogs is not None and (not self.retrieval_catalogs or any(c not in RETRIEVAL_CATALOGS for c in self.retrieval_catalogs)):

@@ -128,9 +128,10 @@ RETRIEVAL_EPOCH_STRIDE = 1_000_000
 """The retrieval batch of micro-batch m of epoch e is ``batch(e * RETRIEVAL_EPOCH_STRIDE + m)``."""
 
 
-def _noise_maker(config: LiraConfig) -> TrainingNoise:
+def _noise_maker(config: LiraConfig, level: float | None = None) -> TrainingNoise:
     a = config.arca
-    return TrainingNoise(config.data.languages, level=a.noise_level, kinds=a.noise_kinds, held_out=a.noise_held_out_kind, seed=config.train.seed)
+    level = a.noise_level if level is None else level
+    return TrainingNoise(config.data.languages, level=level, kinds=a.noise_kinds, held_out=a.noise_held_out_kind, seed=config.train.seed)
 
 
 def training_noise(config: LiraConfig) -> TrainingNoise | None:
@@ -148,7 +149,7 @@ def retrieval_batches(config: LiraConfig) -> RetrievalBatches | None:
     share = a.retrieval_query_noise or 0.0
     return RetrievalBatches(data, batch_size=a.retrieval_batch_size or config.train.batch_size,
                             hard_negatives=a.retrieval_hard_negatives or 0, seed=config.train.seed,
-                            query_noise=_noise_maker(config) if share else None, query_noise_share=share)
+                            query_noise=_noise_maker(config, a.retrieval_query_noise_level) if share else None, query_noise_share=share)
 
 
 def retrieval_steps(config: LiraConfig, n_pairs: int, epochs: int) -> list[int]:

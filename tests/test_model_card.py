@@ -57,6 +57,17 @@ def test_gemma_student_and_known_base_models():
     assert "Gemma" not in e5 and "separate frozen English" in e5
 
 
+def test_card_names_the_retrieval_queries_noise_share_and_level():
+    model = {"student": "offline:multilingual-e5-small", "teacher": "self", "agents": ["transformer"]}
+    arca = {"contrastive_weight": 1.0, "retrieval_weight": 1.0, "retrieval_query_noise": 0.5}
+    card = render_card(model, {"config": {"arca": arca}})
+    assert "retrieval 1 (50% of its low-resource queries noised at level 0.1)" in card  # neither level set: the default
+    card = render_card(model, {"config": {"arca": {**arca, "noise_level": 0.15}}})
+    assert "retrieval 1 (50% of its low-resource queries noised at level 0.15)" in card  # the noise terms' level
+    card = render_card(model, {"config": {"arca": {**arca, "noise_level": 0.15, "retrieval_query_noise_level": 0.05}}})
+    assert "retrieval 1 (50% of its low-resource queries noised at level 0.05)" in card  # the queries' own level
+
+
 def test_exported_model_has_the_card_and_a_sentence_transformers_snippet(tiny_models, tmp_path):
     model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer"]), device="cpu")  # one agent: a plain sentence-transformers export
     model.save(tmp_path / "model", card={"dev": DEV, "selected_step": 3})

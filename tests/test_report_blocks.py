@@ -93,3 +93,11 @@ def test_readme_product_rows_name_models_of_the_committed_report():
     labels = json.loads((root / "reports" / "products" / "benchmark.json").read_text(encoding="utf-8"))["labels"]
     for model in PRODUCT_HEADLINE_MODELS:
         assert f"model:{model}" in labels and f"model:{model}+weighted" in labels, model
+
+    # the README's rows carry the short names, dense and hybrid alike, and no long label of them is left
+    from lira.report_blocks import PRODUCT_HEADLINE_NAMES, products_headline
+
+    block = products_headline(root)
+    for long, short in PRODUCT_HEADLINE_NAMES.items():
+        assert long in PRODUCT_HEADLINE_MODELS and long not in block
+        assert f"| {short} (dense) |" in block and f"hybrid weighted (BM25 + {short}, weight on dev)" in block

@@ -177,6 +177,10 @@ def test_config_query_noise_needs_the_retrieval_term():
     with pytest.raises(ConfigError, match="arca.retrieval_query_noise"):
         ArcaConfig(retrieval_weight=1.0, retrieval_query_noise=1.5)
     assert ArcaConfig(retrieval_weight=1.0, retrieval_query_noise=0.5).retrieval_query_noise == 0.5
+    with pytest.raises(ConfigError, match="arca.retrieval_query_noise_level"):
+        ArcaConfig(retrieval_weight=1.0, retrieval_query_noise_level=0.1)  # a level for queries nobody noises
+    with pytest.raises(ConfigError, match="arca.retrieval_query_noise_level"):
+        ArcaConfig(retrieval_weight=1.0, retrieval_query_noise=0.5, retrieval_query_noise_level=2.0)
 
 
 def test_false_negative_mask_by_product_and_by_identical_text():
@@ -237,6 +241,16 @@ def test_train_arca_with_the_retrieval_term(tiny_models, tiny_pairs_file, tmp_pa
     batches = retrieval_batches(noisy)
     carried = {q for s in retrieval_steps(noisy, len(training_pairs(noisy)), 2) for q in batches.batch(s).queries}
     assert extra and extra <= carried and carried - set(texts["query"]) == extra
+    # The queries' own level: the noise terms keep noise_level, the query -> title term takes its own.
+    from lira.train import training_noise
+
+    split = LiraConfig.from_dict(noisy.to_dict())
+    split.arca.retrieval_query_noise_level, split.arca.noise_anchor_weight = 0.05, 1.0
+    assert retrieval_batches(split).query_noise.level == 0.05 and training_noise(split).level == 0.3
+    assert retrieval_batches(noisy).query_noise.level == 0.3  # None: the noise terms' level
+    quiet = LiraConfig.from_dict(noisy.to_dict())
+    quiet.arca.retrieval_query_noise_level = 0.0  # level 0 noises nothing: no query text beyond the clean ones
+    assert term_texts(quiet, epochs=2)["query"] == texts["query"]
     # data.retrieval is checked before any model loads
     bad = LiraConfig.from_dict(cfg.to_dict())
     bad.data.retrieval = str(tmp_path / "missing")

@@ -626,14 +626,17 @@ def plot(payload: dict, path: Path) -> None:
     columns = [(st, 0.0) for st in _settings(payload)] + [(st, float(t)) for st, t in _noised_cells(payload)]
     systems = [s for s in _order(payload) if not s.endswith("rrf")]
     values = np.array([[np.nan if (v := _mean7(payload, s, st, lvl)) is None else v for st, lvl in columns] for s in systems], dtype=float)
-    fig, ax = plt.subplots(figsize=(6.5 + 1.0 * len(columns), 1.5 + 0.42 * len(systems)))
+    labels = [textwrap.fill(payload["labels"][s], 80) for s in systems]
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    row = max(0.42, 0.12 * lines + 0.06)  # a row as tall as its longest label, so labels never overlap
+    fig, ax = plt.subplots(figsize=(7.5 + 1.0 * len(columns), 1.5 + row * len(systems)))
     image = ax.imshow(np.ma.masked_invalid(values), cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     for i, j in np.ndindex(values.shape):
         if not np.isnan(values[i, j]):
             ax.text(j, i, f"{values[i, j]:.3f}", ha="center", va="center", fontsize=7, color="black" if values[i, j] > 0.6 else "white")
     ax.set_xticks(range(len(columns)), [st if lvl == 0 else f"{st}\n@ noise {lvl:g}" for st, lvl in columns], fontsize=8)
     ax.xaxis.tick_top()
-    ax.set_yticks(range(len(systems)), [textwrap.fill(payload["labels"][s], 60) for s in systems], fontsize=7)
+    ax.set_yticks(range(len(systems)), labels, fontsize=7)
     ax.set_title("Product search, test split: mean nDCG@10 of the 7 languages\n(blank: not scored in that setting)", fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.025, pad=0.01)
     fig.tight_layout()
