@@ -164,11 +164,9 @@ def render_card(
                  ("noise anchor", "noise_anchor_weight"), ("noise consistency", "noise_consistency_weight"))
     terms = ", ".join(f"{name} {arca[key]:g}" for name, key in term_keys if arca.get(key))
     if arca.get("retrieval_weight") and arca.get("retrieval_query_noise"):
-        from lira.data.training_noise import DEFAULT_TRAINING_NOISE_LEVEL
+        from lira.data.training_noise import training_noise_level
 
-        level = arca.get("retrieval_query_noise_level")
-        level = arca.get("noise_level") if level is None else level  # the queries' fallback, as in lira.train
-        at = f" at level {DEFAULT_TRAINING_NOISE_LEVEL if level is None else level:g}"
+        at = f" at level {training_noise_level(arca.get('retrieval_query_noise_level'), arca.get('noise_level')):g}"
         terms = terms.replace(f"retrieval {arca['retrieval_weight']:g}", f"retrieval {arca['retrieval_weight']:g} ({arca['retrieval_query_noise']:.0%} of its low-resource queries noised{at})", 1)
     out += [
         "A multilingual sentence encoder whose low-resource languages were aligned with English by LiRA (Arca): "

@@ -34,7 +34,7 @@ from lira.data.batching import LengthGroupedBatchSampler
 from lira.data.gettext_build import source_family
 from lira.data.pairs import ParallelPair, load_pairs
 from lira.data.retrieval import DEFAULT_MINING_DEPTH, RetrievalBatches, load_retrieval_data
-from lira.data.training_noise import TrainingNoise
+from lira.data.training_noise import TrainingNoise, training_noise_level
 from lira.eval.dev import DevEvaluator, shipped_ood_dev, worse_sets
 from lira.model_card import update_card
 from lira.models.prefix_cache import attached_if, evaluation_cache
@@ -129,9 +129,10 @@ RETRIEVAL_EPOCH_STRIDE = 1_000_000
 
 
 def _noise_maker(config: LiraConfig, level: float | None = None) -> TrainingNoise:
+    """The noise terms' copies (``level`` None), or the retrieval queries' (``level``: their own, if set)."""
     a = config.arca
-    level = a.noise_level if level is None else level
-    return TrainingNoise(config.data.languages, level=level, kinds=a.noise_kinds, held_out=a.noise_held_out_kind, seed=config.train.seed)
+    return TrainingNoise(config.data.languages, level=training_noise_level(level, a.noise_level), kinds=a.noise_kinds,
+                         held_out=a.noise_held_out_kind, seed=config.train.seed)
 
 
 def training_noise(config: LiraConfig) -> TrainingNoise | None:

@@ -24,6 +24,13 @@ from lira.data.noise import NoiseKind, default_noise_kinds, parse_noise_kinds
 DEFAULT_TRAINING_NOISE_LEVEL = 0.1
 
 
+def training_noise_level(*levels: float | None) -> float:
+    """The first of ``levels`` that is set, else ``DEFAULT_TRAINING_NOISE_LEVEL``: how every training
+    noise level falls back (the retrieval term's queries: ``arca.retrieval_query_noise_level``, then
+    ``arca.noise_level``; the noise terms' copies: ``arca.noise_level``)."""
+    return next((level for level in levels if level is not None), DEFAULT_TRAINING_NOISE_LEVEL)
+
+
 @lru_cache(maxsize=1)
 def _lexicon_word_maps() -> dict[str, dict[str, str]]:
     """{lang: {native shop word: English word}} from the shipped product lexicon (what the suite code-mixes with)."""
@@ -58,7 +65,7 @@ class TrainingNoise:
         seed: int = 0,
         word_maps: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
-        self.level = DEFAULT_TRAINING_NOISE_LEVEL if level is None else level
+        self.level = training_noise_level(level)
         self.held_out = parse_noise_kinds([held_out])[0] if held_out else None
         self.seed = seed
         kinds = list(kinds) if kinds is not None else None
