@@ -98,6 +98,12 @@ class ModelConfig:
     language_embedding_dim: int = 32
     language_aware_fusion: bool = True
     """False: the gate sees only the agents' outputs (the minus-language-embedding ablation)."""
+    agent_dropout: float | None = None
+    """> 0 (training only): each agent beyond the transformer is left out of a row's fusion with this
+    probability, the gate renormalised over the agents kept (``LanguageAwareFusion``'s ``keep``).
+    A row without its character views must still find its translation, so the transformer is trained
+    to stand on its own and the other agents to add corrections to it rather than replace it.
+    Inference always fuses every agent. None or 0: off."""
     # -- backbone (lira.models.backbone.build_student): any encoder or decoder LLM as the student --
     pooling: str | None = None
     """None/auto: a sentence-transformers folder keeps its own pooling; a plain transformers model gets
@@ -131,7 +137,7 @@ class ModelConfig:
         check_ranges(self, "model", {
             "max_seq_length": ">= 1", "encode_max_seq_length": ">= 1", "trainable_top_layers": ">= 0", "char_ngram_buckets": ">= 1",
             "char_ngram_dim": ">= 1", "language_embedding_dim": ">= 1", "lora_rank": ">= 0", "lora_alpha": "> 0",
-            "lora_dropout": "in [0, 1)", "projection_dim": ">= 0", "pad_to_multiple_of": ">= 1",
+            "lora_dropout": "in [0, 1)", "projection_dim": ">= 0", "pad_to_multiple_of": ">= 1", "agent_dropout": "in [0, 1)",
         })
         if not self.char_ngram_orders or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.char_ngram_orders):
             raise ConfigError(f"model.char_ngram_orders: expected a non-empty list of integers >= 1, got {self.char_ngram_orders!r}")

@@ -90,6 +90,11 @@ def generalization_leave_out(root: Path) -> str:
     return (root / "reports" / "generalization" / "leave_out.md").read_text(encoding="utf-8")
 
 
+def generalization_agent_views(root: Path) -> str:
+    """The default's model fused and with the transformer alone (``scripts/agent_views.py`` writes the Markdown)."""
+    return (root / "reports" / "generalization" / "agent_views.md").read_text(encoding="utf-8")
+
+
 def _section(path: Path, heading: str) -> str:
     """The body of one ``### heading`` section of a report's Markdown, up to the next heading."""
     text = path.read_text(encoding="utf-8")
@@ -295,6 +300,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
     "demo": demo_table,
     "generalization-parts": generalization_parts,
     "generalization-leave-out": generalization_leave_out,
+    "generalization-agent-views": generalization_agent_views,
     "generalization-peers": generalization_peers,
     "generalization-runs": generalization_runs,
     "parallel-counts": parallel_counts,

@@ -41,6 +41,73 @@ def test_language_gate_differs_per_language_once_trained():
     assert blind.gate.in_features == 8
 
 
+def test_fusion_keep_mask_fuses_only_the_kept_agents():
+    torch.manual_seed(0)
+    fusion = LanguageAwareFusion(num_agents=3, dim=4, num_languages=3, language_dim=2)
+    torch.nn.init.normal_(fusion.gate.weight)
+    agents = [torch.randn(3, 4) for _ in range(3)]
+    langs = torch.tensor([0, 1, 2])
+    keep = torch.tensor([[True, True, True], [True, False, True], [True, False, False]])
+    g = fusion.weights(agents, langs, keep)
+    assert torch.allclose(g[0], fusion.weights(agents, langs)[0])  # a row that keeps all is untouched
+    assert g[1, 1] == 0 and g[2, 1] == 0 and g[2, 2] == 0
+    assert torch.allclose(g.sum(-1), torch.ones(3))
+    fused = fusion(agents, langs, keep)
+    assert torch.allclose(fused[2], torch.nn.functional.normalize(agents[0][2], dim=-1), atol=1e-6)  # the transformer alone
+    expected = torch.nn.functional.normalize(g[1, 0] * agents[0][1] + g[1, 2] * agents[2][1], dim=-1)
+    assert torch.allclose(fused[1], expected, atol=1e-6)
+    with pytest.raises(ValueError, match="agent 0"):
+        fusion(agents, langs, torch.tensor([[False, True, True]] * 3))
+    with pytest.raises(ValueError, match="shape"):
+        fusion(agents, langs, torch.ones(3, 2, dtype=torch.bool))
+
+
+def test_agent_dropout_acts_in_training_only(tiny_models):
+    model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "char_ngram", "romanized"], agent_dropout=0.5))
+    batch = model.prepare(TEXTS * 8, ["vi"] * 32)
+    model.train()
+    torch.manual_seed(0)
+    keep = model._agent_keep_mask(torch.zeros(32, 4))
+    assert keep is not None and bool(keep[:, 0].all())
+    assert 0.3 < float(keep[:, 1:].float().mean()) < 0.7  # about half the character views are left out
+    with torch.no_grad():
+        torch.nn.init.normal_(model.fusion.gate.weight)
+        for agent in list(model.agents)[1:]:  # give the character views a voice (they start silent)
+            for param in agent.parameters():
+                torch.nn.init.normal_(param)
+        torch.manual_seed(1)
+        first = model(batch)
+        torch.manual_seed(2)
+        second = model(batch)
+        assert not torch.allclose(first, second)  # different rows dropped, different vectors
+        model.eval()
+        assert model._agent_keep_mask(torch.zeros(32, 4)) is None
+        assert torch.allclose(model(batch), model(batch))
+    with pytest.raises(Exception, match="agent_dropout"):
+        ModelConfig(agent_dropout=1.0)
+
+
+def test_fusing_only_the_transformer_gives_the_student_inside_the_model(tiny_models):
+    model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "char_ngram", "romanized"]))
+    with torch.no_grad():
+        torch.nn.init.normal_(model.fusion.gate.weight)
+        for agent in list(model.agents)[1:]:
+            for param in agent.parameters():
+                torch.nn.init.normal_(param)
+    fused = model.encode(TEXTS, lang="vi")
+    fingerprint = model.fingerprint()
+    with model.fusing_only(["transformer"]):
+        alone = model.encode(TEXTS, lang="vi")
+        assert model.fingerprint() != fingerprint  # no cache can mix the two
+    plain = SentenceTransformer(tiny_models["student"], device="cpu").encode([f"query: {t}" for t in TEXTS], normalize_embeddings=True)
+    np.testing.assert_allclose(alone, plain, atol=1e-5)
+    assert not np.allclose(fused, plain, atol=1e-3)  # the character views do move the fused vectors
+    np.testing.assert_allclose(model.encode(TEXTS, lang="vi"), fused, atol=1e-6)  # restored after the block
+    with pytest.raises(ValueError, match="transformer"):
+        with model.fusing_only(["char_ngram"]):
+            pass
+
+
 def test_char_ngrams_survive_misspelling_better_than_unrelated_text():
     def overlap(a, b):
         x, y = set(char_ngram_ids(normalize_for_ngrams(a), (2, 3, 4), 1 << 20)), set(char_ngram_ids(normalize_for_ngrams(b), (2, 3, 4), 1 << 20))

@@ -20,6 +20,8 @@ class LanguageAwareFusion(nn.Module):
     so before training the fused vector is dominated by the student (the other agents also start
     with zero output projections, so it equals the student exactly).
 
+    ``keep`` (training only, ``model.agent_dropout``) leaves chosen agents out of chosen rows.
+
     ``language_aware=False`` drops the language embedding: the gate then sees only the agents'
     outputs (the minus-language-embedding ablation).
     """
@@ -44,18 +46,27 @@ class LanguageAwareFusion(nn.Module):
             self.gate.bias.zero_()
             self.gate.bias[0] = primary_bias
 
-    def weights(self, agent_outputs: list[torch.Tensor], language_ids: torch.Tensor) -> torch.Tensor:
-        """The gate's ``(B, K)`` softmax weights (exposed for analysis and plots)."""
+    def weights(self, agent_outputs: list[torch.Tensor], language_ids: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """The gate's ``(B, K)`` softmax weights (exposed for analysis and plots). ``keep``: a ``(B, K)``
+        bool mask of the agents each row fuses (agent dropout); the others get weight 0 and the
+        softmax is taken over the kept ones. Column 0 (the transformer) must be kept in every row."""
         parts = [F.normalize(a.float(), dim=-1) for a in agent_outputs]
         if self.language_embedding is not None:
             parts.append(self.language_embedding(language_ids))
-        return torch.softmax(self.gate(torch.cat(parts, dim=-1)), dim=-1)
+        logits = self.gate(torch.cat(parts, dim=-1))
+        if keep is not None:
+            if keep.shape != logits.shape:
+                raise ValueError(f"fusion keep mask: expected shape {tuple(logits.shape)}, got {tuple(keep.shape)}")
+            if not bool(keep[:, 0].all()):
+                raise ValueError("fusion keep mask: the transformer (agent 0) must be kept in every row")
+            logits = logits.masked_fill(~keep, float("-inf"))
+        return torch.softmax(logits, dim=-1)
 
-    def forward(self, agent_outputs: list[torch.Tensor], language_ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, agent_outputs: list[torch.Tensor], language_ids: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
         if len(agent_outputs) != self.num_agents:
             raise ValueError(f"fusion expects {self.num_agents} agent outputs, got {len(agent_outputs)}")
         if self.num_agents == 1:
             return F.normalize(agent_outputs[0].float(), dim=-1)
-        g = self.weights(agent_outputs, language_ids)
+        g = self.weights(agent_outputs, language_ids, keep)
         fused = sum(g[:, k : k + 1] * agent_outputs[k].float() for k in range(self.num_agents))
         return F.normalize(fused, dim=-1)

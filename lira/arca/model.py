@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -62,6 +63,8 @@ class ArcaEncoder(nn.Module):
                 cls(dim, buckets=self.config.char_ngram_buckets, ngram_dim=self.config.char_ngram_dim, orders=self.config.char_ngram_orders)
             )
         self.agents = nn.ModuleList(agents)
+        self._fused_agents: tuple[str, ...] | None = None
+        """Set by :meth:`fusing_only`: the agents fused (None: all)."""
         self.card_facts: dict[str, Any] = {}
         """What the model card (lira.model_card) says beyond the config: the run's whole config, dev
         scores, ... Kept in arca.json, so a model loaded and saved again keeps its card."""
@@ -125,7 +128,39 @@ class ArcaEncoder(nn.Module):
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
         outputs = [agent(batch[agent.name]) for agent in self.agents]
-        return self.fusion(outputs, batch["language_ids"])
+        return self.fusion(outputs, batch["language_ids"], self._agent_keep_mask(outputs[0]))
+
+    @contextlib.contextmanager
+    def fusing_only(self, agents: Sequence[str]) -> Iterator["ArcaEncoder"]:
+        """Within the block, fuse only the named agents (the transformer among them), the gate
+        renormalised over them: e.g. ``fusing_only(["transformer"])`` scores the student inside a
+        trained model without its character views (``scripts/agent_views.py``). The model's
+        fingerprint names the agents fused, so no cache mixes the two."""
+        names = list(agents)
+        known = [agent.name for agent in self.agents]
+        unknown = [n for n in names if n not in known]
+        if unknown or "transformer" not in names:
+            raise ValueError(f"fusing_only: expected the transformer and any of this model's agents {known}, got {names}")
+        previous = self._fused_agents
+        self._fused_agents = tuple(n for n in known if n in names)
+        try:
+            yield self
+        finally:
+            self._fused_agents = previous
+
+    def _agent_keep_mask(self, primary: torch.Tensor) -> torch.Tensor | None:
+        """Which agents each row fuses; None: all. Inside :meth:`fusing_only`, its agents. Agent
+        dropout (``model.agent_dropout``, training only): each row keeps the transformer and each
+        other agent with probability ``1 - p``, drawn from torch's RNG (checkpointed with the run)."""
+        if self._fused_agents is not None:
+            row = torch.tensor([agent.name in self._fused_agents for agent in self.agents], device=primary.device)
+            return row.expand(primary.shape[0], -1)
+        p = self.config.agent_dropout or 0.0
+        if not self.training or p <= 0 or len(self.agents) == 1:
+            return None
+        keep = torch.rand(primary.shape[0], len(self.agents), device=primary.device) >= p
+        keep[:, 0] = True
+        return keep
 
     def gate_weights(self, batch: dict[str, Any]) -> torch.Tensor:
         outputs = [agent(batch[agent.name]) for agent in self.agents]
@@ -202,6 +237,8 @@ class ArcaEncoder(nn.Module):
             "char_ngram_orders": list(self.config.char_ngram_orders),
             "language_aware_fusion": self.config.language_aware_fusion,
         }
+        if self._fused_agents is not None:
+            settings["fused_agents"] = list(self._fused_agents)
         return describe(settings, weights_digest(self))
 
     # -- persistence -----------------------------------------------------------------------

@@ -101,6 +101,8 @@ SYSTEMS: dict[str, StudySystem] = {
                     {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS, "arca.contrastive_margin": 0.1}),
         StudySystem("default_margin_0.3", "contrastive + agents, Firefox + catalogs, additive margin 0.3 (LaBSE's)", "optimisation",
                     {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS, "arca.contrastive_margin": 0.3}),
+        StudySystem("default_agent_dropout", "contrastive + agents, Firefox + catalogs, agent dropout 0.5", "agents",
+                    {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS, "model.agent_dropout": 0.5}),
         # -- peers at the same budget
         StudySystem("peer_kd_mse", "KD-MSE peer (Reimers & Gurevych: MiniLM teacher, MSE only)", "peer", KD_MSE),
         StudySystem("peer_contrastive", "contrastive only (in-batch translation ranking, as LaBSE), transformer agent", "peer", CONTRASTIVE_ONLY),
