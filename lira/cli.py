@@ -137,6 +137,8 @@ def interpolate(
     corpus_size: Optional[int] = typer.Option(None, help="With --products-dev: products in the sliced corpus (as products-report)."),
     student: Optional[str] = typer.Option(None, help="The start's student (default: the one the model was trained from)."),
     seed: Optional[int] = typer.Option(None, help="Seed of the start's agents and gate (default: the run's train.seed)."),
+    prefix_cache: bool = typer.Option(True, help="With --alpha auto: compute the frozen lower layers' states of the dev texts once for "
+                                                 "the whole grid (they are the same at every alpha); off: each grid point runs the whole student."),
 ) -> None:
     """Mix a trained model's weights with its start's (WiSE-FT): keeps most of the training gain and
     recovers part of the general-sentence accuracy long training cost; or, with --with, with a second
@@ -162,7 +164,8 @@ def interpolate(
         scale = "" if intents is None and corpus_size is None else f", a slice of {intents} intents and {corpus_size} products"
         score_name = f"product search on {products_dev}'s dev split (mean dense nDCG@10 of the settings{scale})"
     try:
-        out = interpolate_model(model_dir, value, out_dir, other=other, student=student, seed=seed, score=score, score_name=score_name)
+        out = interpolate_model(model_dir, value, out_dir, other=other, student=student, seed=seed, score=score, score_name=score_name,
+                                prefix_cache=prefix_cache)
     except (ValueError, FileNotFoundError) as err:
         raise typer.BadParameter(str(err), param_hint="MODEL_DIR / OUT_DIR / --with / --alpha / --student / --seed") from err
     wise = json.loads((out / "arca.json").read_text(encoding="utf-8"))["card"]["interpolation"]

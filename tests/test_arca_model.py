@@ -56,8 +56,8 @@ def test_fusion_keep_mask_fuses_only_the_kept_agents():
     assert torch.allclose(fused[2], torch.nn.functional.normalize(agents[0][2], dim=-1), atol=1e-6)  # the transformer alone
     expected = torch.nn.functional.normalize(g[1, 0] * agents[0][1] + g[1, 2] * agents[2][1], dim=-1)
     assert torch.allclose(fused[1], expected, atol=1e-6)
-    with pytest.raises(ValueError, match="agent 0"):
-        fusion(agents, langs, torch.tensor([[False, True, True]] * 3))
+    no_transformer = torch.tensor([[False, True, True]] * 3)  # the transformer is kept whatever the mask says
+    assert torch.allclose(fusion(agents, langs, no_transformer), fusion(agents, langs))
     with pytest.raises(ValueError, match="shape"):
         fusion(agents, langs, torch.ones(3, 2, dtype=torch.bool))
 
@@ -66,6 +66,7 @@ def test_agent_dropout_acts_in_training_only(tiny_models):
     model = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "char_ngram", "romanized"], agent_dropout=0.5))
     batch = model.prepare(TEXTS * 8, ["vi"] * 32)
     model.train()
+    model.transformer.eval()  # the student's own dropout off: any difference below is the agents'
     torch.manual_seed(0)
     keep = model._agent_keep_mask(torch.zeros(32, 4))
     assert keep is not None and bool(keep[:, 0].all())
@@ -99,6 +100,8 @@ def test_fusing_only_the_transformer_gives_the_student_inside_the_model(tiny_mod
     with model.fusing_only(["transformer"]):
         alone = model.encode(TEXTS, lang="vi")
         assert model.fingerprint() != fingerprint  # no cache can mix the two
+        weights = model.gate_weights(model.prepare(TEXTS, ["vi"] * len(TEXTS)))
+        assert torch.allclose(weights[:, 0], torch.ones(len(TEXTS)))  # the weights the fusion uses inside the block
     plain = SentenceTransformer(tiny_models["student"], device="cpu").encode([f"query: {t}" for t in TEXTS], normalize_embeddings=True)
     np.testing.assert_allclose(alone, plain, atol=1e-5)
     assert not np.allclose(fused, plain, atol=1e-3)  # the character views do move the fused vectors

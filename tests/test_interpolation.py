@@ -236,3 +236,48 @@ def test_product_dev_score_is_the_mean_of_the_settings_dev_ndcg(small_products):
     native = sliced.evaluators["native"]
     assert len({q["query_id"] for q in native.queries}) == 10 and len(native.catalog) == 60
     assert sliced(HashEncoder()) == pytest.approx(sliced.last["native"])
+
+
+def test_the_grid_runs_the_frozen_layers_once_and_scores_as_without_the_cache(tiny_models, monkeypatch):
+    """Two 'trained' models of one start that moved only the top layer, the agents and the gate: the
+    frozen layer stays bit for bit at every alpha, so its states are computed once for the dev texts
+    (found by a dry pass of the score) and the curve is the uncached one."""
+    from lira.arca.interpolation import choose_alpha
+    from lira.models.prefix_cache import FrozenPrefixCache
+
+    config = ModelConfig(student=tiny_models["student"], agents=AGENTS, trainable_top_layers=1)
+    set_seed(7)
+    first = ArcaEncoder.from_student(tiny_models["student"], config)
+    set_seed(7)
+    second = ArcaEncoder.from_student(tiny_models["student"], config)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for model in (first, second):
+            for name, p in model.named_parameters():
+                if p.requires_grad:  # the trainable part only: the frozen layer and embeddings stay the start's
+                    p.add_(0.05 * torch.randn(p.shape, generator=generator))
+    english = ["Open a new window.", "Close the tab.", "Save the file."]
+    other = ["Mở cửa sổ mới.", "Đóng thẻ.", "Lưu tệp."]
+    texts_seen: list[list[str]] = []
+
+    def score(encoder):  # a dev-like score: mean cosine of each pair, through the encoder's own encode
+        texts_seen.append(list(other))
+        a = encoder.encode(other, lang="vi")
+        b = encoder.encode(english, lang="en", prompt_name="passage")
+        return float(np.mean(np.sum(np.asarray(a) * np.asarray(b), axis=1)))
+
+    fills, lookups = [], []
+    fill, lookup = FrozenPrefixCache.fill, FrozenPrefixCache.lookup
+    monkeypatch.setattr(FrozenPrefixCache, "fill", lambda self, model, texts, *a, **k: fills.append(list(texts)) or fill(self, model, texts, *a, **k))
+    monkeypatch.setattr(FrozenPrefixCache, "lookup", lambda self, ids, *a, **k: lookups.append(len(ids)) or lookup(self, ids, *a, **k))
+    states = {k: v.clone() for k, v in first.state_dict().items()}
+    alpha, cached_curve = choose_alpha(first, second, score, (0.0, 0.5, 1.0), progress=False)
+    assert sorted(map(sorted, fills)) == sorted([sorted(english), sorted(other)])  # one fill per prompt, from the dry pass
+    assert len(texts_seen) == 4 and sum(lookups) == 3 * 6  # the dry pass + three grid points, every text from the cache
+    monkeypatch.undo()
+    first.load_state_dict(states)
+    _, plain_curve = choose_alpha(first, second, score, (0.0, 0.5, 1.0), progress=False, prefix_cache=False)
+    assert cached_curve == pytest.approx(plain_curve, abs=1e-5)
+    frozen = next(k for k in states if ".encoder.layer.0.attention.self.query.weight" in k)
+    mixed = interpolated_state(states, second.state_dict(), 0.3)
+    assert torch.equal(mixed[frozen], states[frozen])  # equal tensors are copied, not recomputed

@@ -20,7 +20,8 @@ class LanguageAwareFusion(nn.Module):
     so before training the fused vector is dominated by the student (the other agents also start
     with zero output projections, so it equals the student exactly).
 
-    ``keep`` (training only, ``model.agent_dropout``) leaves chosen agents out of chosen rows.
+    ``keep`` leaves chosen agents out of chosen rows (``model.agent_dropout`` in training,
+    ``ArcaEncoder.fusing_only`` at inference); the transformer is always kept.
 
     ``language_aware=False`` drops the language embedding: the gate then sees only the agents'
     outputs (the minus-language-embedding ablation).
@@ -49,7 +50,8 @@ class LanguageAwareFusion(nn.Module):
     def weights(self, agent_outputs: list[torch.Tensor], language_ids: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
         """The gate's ``(B, K)`` softmax weights (exposed for analysis and plots). ``keep``: a ``(B, K)``
         bool mask of the agents each row fuses (agent dropout); the others get weight 0 and the
-        softmax is taken over the kept ones. Column 0 (the transformer) must be kept in every row."""
+        softmax is taken over the kept ones. Column 0 (the transformer) is kept in every row whatever
+        the mask says: a row must fuse something (read on the device, no host check per step)."""
         parts = [F.normalize(a.float(), dim=-1) for a in agent_outputs]
         if self.language_embedding is not None:
             parts.append(self.language_embedding(language_ids))
@@ -57,8 +59,8 @@ class LanguageAwareFusion(nn.Module):
         if keep is not None:
             if keep.shape != logits.shape:
                 raise ValueError(f"fusion keep mask: expected shape {tuple(logits.shape)}, got {tuple(keep.shape)}")
-            if not bool(keep[:, 0].all()):
-                raise ValueError("fusion keep mask: the transformer (agent 0) must be kept in every row")
+            keep = keep.clone()
+            keep[:, 0] = True
             logits = logits.masked_fill(~keep, float("-inf"))
         return torch.softmax(logits, dim=-1)
 

@@ -15,7 +15,10 @@ mixed (integer buffers such as position ids are the same in both).
 
 ``alpha`` is chosen on dev like every other choice in LiRA (:func:`choose_alpha`): the dev score
 of :mod:`lira.eval.dev` (in-domain and out-of-domain dev bitext, the sets the model's own run
-watched) over a grid, never on a test set.
+watched) over a grid, never on a test set. Where both models froze the same lower layers (LiRA's
+recipes train the top 4), every point of the grid has those layers bit for bit (a tensor equal in
+both models is copied, not mixed), so their states for the dev texts are computed once
+(``lira.models.prefix_cache``) and each grid point runs only the trained top layers.
 
 The same arithmetic mixes two *trained* models of one start (``other``: a "model soup", Wortsman
 et al., "Model soups", ICML 2022): two runs from the same student and seed that learned different
@@ -34,9 +37,11 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -111,8 +116,10 @@ def check_alpha(alpha: float, partner: str = "its start") -> None:
 def interpolated_state(trained: dict[str, torch.Tensor], start: dict[str, torch.Tensor], alpha: float, *,
                        partner: str = "its start") -> dict[str, torch.Tensor]:
     """``alpha * trained + (1 - alpha) * start`` for every floating-point tensor; other tensors
-    from ``trained``. The two must hold the same names and shapes (the same architecture);
-    ``partner`` names ``start`` in the errors (its start, or the other model of a soup)."""
+    from ``trained``, and so is a tensor equal in both (copied bit for bit: float arithmetic would
+    not always give it back, and frozen layers must stay what the prefix cache holds). The two must
+    hold the same names and shapes (the same architecture); ``partner`` names ``start`` in the
+    errors (its start, or the other model of a soup)."""
     check_alpha(alpha, partner)
     missing = sorted(set(trained) - set(start))
     extra = sorted(set(start) - set(trained))
@@ -123,7 +130,7 @@ def interpolated_state(trained: dict[str, torch.Tensor], start: dict[str, torch.
         other = start[name]
         if value.shape != other.shape:
             raise ValueError(f"tensor {name}: shape {tuple(value.shape)} in the trained model, {tuple(other.shape)} in {partner}")
-        if value.is_floating_point():
+        if value.is_floating_point() and not torch.equal(value, other.to(value.device)):
             out[name] = (alpha * value.float() + (1.0 - alpha) * other.to(value.device).float()).to(value.dtype)
         else:
             out[name] = value
@@ -137,7 +144,41 @@ def dev_scorer(model: ArcaEncoder) -> Callable[[ArcaEncoder], float]:
     from lira.eval.dev import DevEvaluator
 
     evaluator = DevEvaluator.from_config(LiraConfig.from_dict(model.card_facts.get("config"), source="the model card's run config"))
-    return lambda encoder: float(evaluator(encoder)["dev_score"])
+    # the English neighbourhoods are not part of the score (and a dry pass must not set their reference)
+    return lambda encoder: float(evaluator(encoder, english_kept=False)["dev_score"])
+
+
+class _RecordingEncoder:
+    """Stands in for a model during one dry pass of a score: notes every text it is asked to encode,
+    by prompt, and answers with zero vectors (the score's value is thrown away)."""
+
+    def __init__(self, model: ArcaEncoder) -> None:
+        self.model = model
+        self.texts: dict[str | None, set[str]] = defaultdict(set)
+
+    def encode(self, sentences: Sequence[str], *, prompt_name: str | None = None, **_: Any) -> np.ndarray:
+        sentences = list(sentences)
+        self.texts[prompt_name].update(sentences)
+        return np.zeros((len(sentences), self.model.dim), dtype=np.float32)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+
+def scoring_cache(model: ArcaEncoder, start: ArcaEncoder, score: Callable[[Any], float]) -> Any:
+    """A frozen-prefix cache holding the states of every text ``score`` encodes, or None where the
+    two models do not share frozen lower layers (then each grid point runs the whole student).
+    The texts are found by one dry pass of ``score`` over a stand-in that records them."""
+    from lira.models.prefix_cache import evaluation_cache, frozen_fingerprint
+
+    cache = evaluation_cache(model)
+    if cache is None or frozen_fingerprint(start, cache.frozen_layers) != frozen_fingerprint(model, cache.frozen_layers):
+        return None
+    recorder = _RecordingEncoder(model)
+    score(recorder)
+    for prompt_name, texts in recorder.texts.items():
+        cache.fill(model, sorted(texts), prompt_name, batch_size=128, encoding_only=True)
+    return cache
 
 
 def choose_alpha(
@@ -148,16 +189,23 @@ def choose_alpha(
     *,
     partner: str = "its start",
     progress: bool = True,
+    prefix_cache: bool = True,
 ) -> tuple[float, dict[float, float]]:
     """The ``alpha`` of ``grid`` with the best dev ``score`` (the larger alpha wins a tie: the
     trained model is the default; in a soup, the model named first), and the score of every alpha.
-    ``model`` is left at the chosen interpolation; ``partner`` names ``start`` in the errors."""
+    ``model`` is left at the chosen interpolation; ``partner`` names ``start`` in the errors.
+    ``prefix_cache``: compute the shared frozen layers' states once (:func:`scoring_cache`);
+    the scores agree with the uncached ones up to float rounding."""
+    from lira.models.prefix_cache import attached_if
+
+    cache = scoring_cache(model, start, score) if prefix_cache else None
     trained = {k: v.clone() for k, v in model.state_dict().items()}
     start_state = start.state_dict()
     curve: dict[float, float] = {}
     for alpha in tqdm(sorted(grid), desc="alpha on dev", disable=not progress):
         model.load_state_dict(interpolated_state(trained, start_state, alpha, partner=partner))
-        curve[float(alpha)] = score(model)
+        with attached_if(cache, model):
+            curve[float(alpha)] = score(model)
     best = max(curve, key=lambda a: (curve[a], a))
     model.load_state_dict(interpolated_state(trained, start_state, best, partner=partner))
     return best, curve
@@ -176,6 +224,7 @@ def interpolate_model(
     score: Callable[[ArcaEncoder], float] | None = None,
     score_name: str | None = None,
     progress: bool = True,
+    prefix_cache: bool = True,
 ) -> Path:
     """Write ``alpha * trained + (1 - alpha) * start`` of the model in ``model_dir`` to ``out_dir``
     (atomically), with the interpolation recorded on its card. With ``other`` (a second trained
@@ -210,7 +259,8 @@ def interpolate_model(
     curve: dict[float, float] | None = None
     if alpha == "auto":
         grid = grid or (SOUP_GRID if other is not None else ALPHA_GRID)
-        alpha, curve = choose_alpha(model, partner, score or dev_scorer(model), grid, partner=partner_name, progress=progress)
+        alpha, curve = choose_alpha(model, partner, score or dev_scorer(model), grid, partner=partner_name, progress=progress,
+                                    prefix_cache=prefix_cache)
     else:
         model.load_state_dict(interpolated_state(model.state_dict(), partner.state_dict(), float(alpha), partner=partner_name))
     facts: dict[str, Any] = {k: v for k, v in model.card_facts.items() if k not in ("dev", "selected_step", "test")}

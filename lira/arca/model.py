@@ -163,8 +163,12 @@ class ArcaEncoder(nn.Module):
         return keep
 
     def gate_weights(self, batch: dict[str, Any]) -> torch.Tensor:
+        """The gate's weights per row; inside :meth:`fusing_only`, over its agents (never agent dropout's)."""
         outputs = [agent(batch[agent.name]) for agent in self.agents]
-        return self.fusion.weights(outputs, batch["language_ids"])
+        keep = None
+        if self._fused_agents is not None:
+            keep = torch.tensor([agent.name in self._fused_agents for agent in self.agents], device=outputs[0].device).expand(outputs[0].shape[0], -1)
+        return self.fusion.weights(outputs, batch["language_ids"], keep)
 
     # -- inference -------------------------------------------------------------------------
     @property
