@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import typer
 import yaml
@@ -155,14 +155,7 @@ def interpolate(
     if products_dev is not None:
         if value != "auto":
             raise typer.BadParameter("--products-dev chooses alpha: give --alpha auto, or leave --products-dev out")
-        from lira.eval.product_dev import ProductDevScore
-
-        try:
-            score = ProductDevScore(products_dev, intents=intents, corpus_size=corpus_size)
-        except (ValueError, FileNotFoundError) as err:
-            raise typer.BadParameter(str(err), param_hint="--products-dev") from err
-        scale = "" if intents is None and corpus_size is None else f", a slice of {intents} intents and {corpus_size} products"
-        score_name = f"product search on {products_dev}'s dev split (mean dense nDCG@10 of the settings{scale})"
+        score, score_name = _product_dev_score(products_dev, intents, corpus_size)
     try:
         out = interpolate_model(model_dir, value, out_dir, other=other, student=student, seed=seed, score=score, score_name=score_name,
                                 prefix_cache=prefix_cache)
@@ -173,6 +166,54 @@ def interpolate(
         console.print("dev score by alpha: " + ", ".join(f"{a}: {v:.4f}" for a, v in wise["dev_curve"].items()), highlight=False)
     partner = other if other is not None else "its start"
     console.print(f"wrote {out}: {wise['alpha']:g} x {model_dir} + {1 - wise['alpha']:g} x {partner}", highlight=False)
+
+
+def _product_dev_score(products_dev: Path, intents: int | None, corpus_size: int | None) -> tuple[Any, str]:
+    """Product search on a build's dev split (lira.eval.product_dev) and the name the card gives it."""
+    from lira.eval.product_dev import ProductDevScore
+
+    try:
+        score = ProductDevScore(products_dev, intents=intents, corpus_size=corpus_size)
+    except (ValueError, FileNotFoundError) as err:
+        raise typer.BadParameter(str(err), param_hint="--products-dev") from err
+    scale = "" if intents is None and corpus_size is None else f", a slice of {intents} intents and {corpus_size} products"
+    return score, f"product search on {products_dev}'s dev split (mean dense nDCG@10 of the settings{scale})"
+
+
+@app.command("soup")
+def soup(
+    out_dir: Path = typer.Argument(..., help="Folder to write (replaced atomically if it exists)."),
+    model_dirs: List[Path] = typer.Argument(..., help="Two or more trained LiRA model folders of one start (same student and seed)."),
+    products_dev: Optional[Path] = typer.Option(None, help="Score on product search over this `lira data products build` folder's dev "
+                                                           "split (lira.eval.product_dev) instead of the first model's bitext dev sets."),
+    intents: Optional[int] = typer.Option(None, help="With --products-dev: score a slice of this many dev intents (as products-report)."),
+    corpus_size: Optional[int] = typer.Option(None, help="With --products-dev: products in the sliced corpus (as products-report)."),
+    prefix_cache: bool = typer.Option(True, help="Compute the shared frozen lower layers' states of the dev texts once."),
+) -> None:
+    """A greedy model soup (Wortsman et al., 2022): the models ranked by dev score, each added to the
+    uniform average only if the soup's dev score does not fall (docs/PRODUCTS.md)."""
+    from lira.arca.interpolation import dev_scorer, greedy_soup
+
+    if products_dev is None and (intents is not None or corpus_size is not None):
+        raise typer.BadParameter("--intents and --corpus-size slice the product dev split: give --products-dev too")
+    if products_dev is not None:
+        score, score_name = _product_dev_score(products_dev, intents, corpus_size)
+    else:
+        from lira.arca.model import ArcaEncoder
+
+        if not (Path(model_dirs[0]) / "arca.json").exists():
+            raise typer.BadParameter(f"{model_dirs[0]}: not a LiRA model folder (no arca.json)", param_hint="MODEL_DIRS")
+        score, score_name = dev_scorer(ArcaEncoder.load(model_dirs[0], device="cpu")), "the first model's bitext dev score"
+    try:
+        out = greedy_soup(model_dirs, out_dir, score, score_name=score_name, prefix_cache=prefix_cache)
+    except (ValueError, FileNotFoundError) as err:
+        raise typer.BadParameter(str(err), param_hint="OUT_DIR / MODEL_DIRS") from err
+    soup_facts = json.loads((out / "arca.json").read_text(encoding="utf-8"))["card"]["interpolation"]
+    for name, value in soup_facts["ingredients"].items():
+        console.print(f"  {name}: dev {value:.4f} alone", highlight=False)
+    for step in soup_facts["steps"]:
+        console.print(f"  + {step['added']}: soup dev {step['dev_score']:.4f} ({'kept' if step['kept'] else 'left out'})", highlight=False)
+    console.print(f"wrote {out}: the average of {len(soup_facts['members'])} models, dev {soup_facts['soup_dev_score']:.4f}", highlight=False)
 
 
 @app.command("config")

@@ -180,7 +180,10 @@ def render_card(
         f"- prompt: `{model.get('prompt_name')}` by default (the student's prompt of that name goes before each text)",
     ]
     wise = facts.get("interpolation")
-    if wise:
+    if wise and wise.get("members"):
+        out.append(f"- weights: the uniform average of {len(wise['members'])} trained models of one start (`{wise['start']}`, seed {wise['seed']}): "
+                   + ", ".join(f"`{m}`" for m in wise["members"]) + f"; {wise['method']}, members chosen on {wise.get('dev_score', 'the dev score')}")
+    elif wise:
         partner = (f"the trained model `{wise['other']}` (same start: `{wise['start']}`, seed {wise['seed']})" if wise.get("other")
                    else f"its start (`{wise['start']}`, seed {wise['seed']})")
         out.append(f"- weights: {wise['alpha']:g} x the trained model `{wise['source']}` + {1 - wise['alpha']:g} x {partner}: {wise['method']}"

@@ -5,8 +5,9 @@
 #   bash scripts/products_report.sh [PRODUCT_DATA_DIR]     # default: runs/products (`lira data products build --out runs/products`)
 #
 # On 2 CPU cores: about 7 to 10 min per 250-step model (five of them, `lira demo` included), 40 min for
-# each of the five 1,000-step ones, 6 min to mix two of them with their start (WiSE-FT) and 15 min for each
-# of the two model soups, then about 2.5 min per dense model in the report (fifteen with the untrained student) and a few minutes each for
+# each of the six 1,000-step ones, 3 to 6 min to mix two of them with their start (WiSE-FT) or with each other
+# (two model soups), 5 min for the greedy soup of six, then about 2.5 min per dense model in the report
+# (sixteen with the untrained student) and a few minutes each for
 # the bitext noise table and Tatoeba (off the shopping domain).
 # A model folder that already holds a finished model is not retrained (delete it to retrain). Every
 # training is seeded; on the same machine and code a retrain has reproduced the committed rows, while
@@ -32,6 +33,7 @@ train configs/products-robust-long-catalogs.yaml runs/products-robust-long-catal
 train configs/products-robust-long-catalogs-paraphrases.yaml runs/products-robust-long-catalogs-paraphrases "${on_data[@]}"
 train configs/products-robust-long-catalogs-noise15.yaml runs/products-robust-long-catalogs-noise15 "${on_data[@]}"
 train configs/products-robust-long-catalogs-noise15-queries10.yaml runs/products-robust-long-catalogs-noise15-queries10 "${on_data[@]}"
+train configs/products-robust-long-catalogs-noise15-queries10-paraphrases.yaml runs/products-robust-long-catalogs-noise15-queries10-paraphrases "${on_data[@]}"
 
 # WiSE-FT: each 1,000-step model's weights mixed with its start's, the share chosen on the run's dev
 # sets (`lira interpolate`, about 6 min each): the product gain kept, the general alignment back.
@@ -47,10 +49,16 @@ mix runs/products-robust-long-catalogs/model runs/products-robust-long-catalogs-
 [ -f runs/products-robust-long-catalogs-noise15-queries10-soup/arca.json ] || lira interpolate runs/products-robust-long-catalogs-noise15-queries10/model \
     runs/products-robust-long-catalogs-noise15-queries10-soup --with runs/products-robust-long-catalogs-paraphrases/model \
     --products-dev "$data" --intents 300 --corpus-size 800
+# A greedy model soup (`lira soup`, Wortsman et al. 2022): every 1,000-step run above ranked by product
+# dev search alone, each added to the uniform average only if the soup's dev score does not fall.
+[ -f runs/products-greedy-soup/arca.json ] || lira soup runs/products-greedy-soup runs/products-robust-long/model \
+    runs/products-robust-long-catalogs/model runs/products-robust-long-catalogs-noise15/model \
+    runs/products-robust-long-catalogs-noise15-queries10/model runs/products-robust-long-catalogs-paraphrases/model \
+    runs/products-robust-long-catalogs-noise15-queries10-paraphrases/model --products-dev "$data" --intents 300 --corpus-size 800
 # each mixed model's share and the dev curve it was chosen on, from its card
 python -c 'import json, sys; print(json.dumps({p: json.load(open(p + "/arca.json", encoding="utf-8"))["card"]["interpolation"] for p in sys.argv[1:]}, indent=2))' \
     runs/products-robust-long-wise runs/products-robust-long-catalogs-wise runs/products-robust-long-catalogs-soup \
-    runs/products-robust-long-catalogs-noise15-queries10-soup > reports/products/interpolation.json
+    runs/products-robust-long-catalogs-noise15-queries10-soup runs/products-greedy-soup > reports/products/interpolation.json
 
 long="retrieval + noise terms + noised queries, 1,000 steps"
 catalogs="$long, Firefox + catalogs"
@@ -61,6 +69,7 @@ soup="$catalogs, averaged with its paraphrase run (model soup, share on product 
 noise15="$catalogs, training noise 0.15"
 n15q10="$catalogs, training noise 0.15 on the bitext, 0.1 on the queries"
 soup2="$n15q10, averaged with the paraphrase run (model soup, share on product dev)"
+greedy="greedy model soup of five 1,000-step runs (members chosen on product dev)"
 lira eval products-report --data "$data" --intents 300 --corpus-size 800 \
     --model "default recipe (lira demo)=runs/demo/model" \
     --model "default + noise terms=runs/noise-robust/model" \
@@ -76,6 +85,7 @@ lira eval products-report --data "$data" --intents 300 --corpus-size 800 \
     --model "$noise15=runs/products-robust-long-catalogs-noise15/model" \
     --model "$n15q10=runs/products-robust-long-catalogs-noise15-queries10/model" \
     --model "$soup2=runs/products-robust-long-catalogs-noise15-queries10-soup" \
+    --model "$greedy=runs/products-greedy-soup" \
     --compare "$long|$catalogs" \
     --compare "$long|$long_wise" \
     --compare "$catalogs|$catalogs_wise" \
@@ -88,6 +98,8 @@ lira eval products-report --data "$data" --intents 300 --corpus-size 800 \
     --compare "$n15q10|$soup2" \
     --compare "$soup|$soup2" \
     --compare "$catalogs|$soup2" \
+    --compare "$soup2|$greedy" \
+    --compare "$catalogs|$greedy" \
     --compare "default + retrieval term|retrieval term + paraphrase queries" \
     --compare "default + retrieval term|retrieval + noise terms + noised queries" \
     --compare "retrieval + noise terms + noised queries|$long"
@@ -105,13 +117,15 @@ lira eval noise --out reports/products \
     --model "$soup=runs/products-robust-long-catalogs-soup" \
     --model "$noise15=runs/products-robust-long-catalogs-noise15/model" \
     --model "$n15q10=runs/products-robust-long-catalogs-noise15-queries10/model" \
-    --model "$soup2=runs/products-robust-long-catalogs-noise15-queries10-soup"
+    --model "$soup2=runs/products-robust-long-catalogs-noise15-queries10-soup" \
+    --model "$greedy=runs/products-greedy-soup"
 # the training-noise choice on dev: the same table on the dev pairs (never the test split's)
 lira eval noise --split dev --out reports/products/noise_dev \
     --model "$catalogs=runs/products-robust-long-catalogs/model" \
     --model "$noise15=runs/products-robust-long-catalogs-noise15/model" \
     --model "$n15q10=runs/products-robust-long-catalogs-noise15-queries10/model" \
-    --model "$soup2=runs/products-robust-long-catalogs-noise15-queries10-soup"
+    --model "$soup2=runs/products-robust-long-catalogs-noise15-queries10-soup" \
+    --model "$greedy=runs/products-greedy-soup"
 lira eval tatoeba --out reports/products/tatoeba \
     --model "retrieval + noise terms + noised queries=runs/products-robust/model" \
     --model "$long=runs/products-robust-long/model" \
@@ -124,5 +138,6 @@ lira eval tatoeba --out reports/products/tatoeba \
     --model "$noise15=runs/products-robust-long-catalogs-noise15/model" \
     --model "$n15q10=runs/products-robust-long-catalogs-noise15-queries10/model" \
     --model "$soup2=runs/products-robust-long-catalogs-noise15-queries10-soup" \
+    --model "$greedy=runs/products-greedy-soup" \
     --model "untrained student=offline:multilingual-e5-small"
 lira report readme

@@ -281,3 +281,54 @@ def test_the_grid_runs_the_frozen_layers_once_and_scores_as_without_the_cache(ti
     frozen = next(k for k in states if ".encoder.layer.0.attention.self.query.weight" in k)
     mixed = interpolated_state(states, second.state_dict(), 0.3)
     assert torch.equal(mixed[frozen], states[frozen])  # equal tensors are copied, not recomputed
+
+
+def _moved_copy(path, start, out, seed):
+    """Another 'trained' model of the same start: the start's weights moved by seeded noise."""
+    model = ArcaEncoder.load(path)
+    model.load_state_dict(start)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=generator))
+    model.save(out)
+    return out
+
+
+def test_greedy_soup_adds_an_ingredient_only_when_the_dev_score_does_not_fall(trained_dir, second_dir, tmp_path):
+    from lira.arca.interpolation import averaged_state, greedy_soup
+
+    path, start = trained_dir
+    third = _moved_copy(path, start, tmp_path / "third", seed=2)
+    states = {str(p): ArcaEncoder.load(p).state_dict() for p in (path, second_dir, third)}
+    name = "fusion.gate.bias"
+    # a dev score that peaks at the average of the first two models: alone the second scores best
+    # (closest), the first joins (the pair is the peak), the third is left out (it moves the soup away)
+    target = 0.5 * states[str(path)][name] + 0.5 * states[str(second_dir)][name]
+    target = target + 0.1 * (states[str(second_dir)][name] - states[str(path)][name])
+
+    def score(model):
+        return -float((model.state_dict()[name] - target).abs().sum())
+
+    out = greedy_soup([path, second_dir, third], tmp_path / "soup", score, score_name="closeness", progress=False)
+    facts = json.loads((out / "arca.json").read_text())["card"]["interpolation"]
+    assert facts["members"] == [str(second_dir), str(path)]
+    assert [s["added"] for s in facts["steps"]] == sorted([str(path), str(third)], key=lambda p: -facts["ingredients"][p])  # best first
+    assert {s["added"]: s["kept"] for s in facts["steps"]} == {str(path): True, str(third): False}
+    assert facts["soup_dev_score"] == pytest.approx(max(s["dev_score"] for s in facts["steps"]))
+    assert facts["ingredients"][str(second_dir)] > facts["ingredients"][str(path)]
+    soup = ArcaEncoder.load(out).state_dict()
+    for key, value in soup.items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, 0.5 * (states[str(path)][key] + states[str(second_dir)][key]), msg=key)
+    assert "uniform average of 2 trained models" in (out / "README.md").read_text()
+    mean = averaged_state(list(states.values()))
+    torch.testing.assert_close(mean[name], sum(s[name] for s in states.values()) / 3)
+    with pytest.raises(ValueError, match="at least two"):
+        greedy_soup([path], tmp_path / "bad", score)
+    with pytest.raises(ValueError, match="different folders"):
+        greedy_soup([path, path], tmp_path / "bad", score)
+    with pytest.raises(ValueError, match="already a mixed model"):
+        greedy_soup([path, out], tmp_path / "bad", score)
+    result = CliRunner().invoke(app, ["soup", str(tmp_path / "cli"), str(path), "--intents", "30"])
+    assert result.exit_code != 0 and "--products-dev too" in result.output

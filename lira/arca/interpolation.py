@@ -27,6 +27,10 @@ average can keep both skills where each model alone has one. Their share is chos
 over :data:`SOUP_GRID` (both ends are the trained models themselves); for product models the
 criterion is product search on the dev split (:class:`lira.eval.product_dev.ProductDevScore`).
 
+Several trained models of one start make a *greedy* soup (:func:`greedy_soup`, the paper's
+Recipe 1): ranked by their own dev score, each joins the uniform average only if the soup's dev
+score does not fall.
+
 Example::
 
     from lira.arca.interpolation import interpolate_model
@@ -276,6 +280,96 @@ def interpolate_model(
         "chosen_on": "dev" if curve is not None else "given",
         **({"dev_score": score_name or ("the run's bitext dev score" if score is None else "a custom score")} if curve is not None else {}),
         **({"dev_curve": {f"{a:g}": v for a, v in curve.items()}} if curve is not None else {}),
+    }
+    model.card_facts = facts
+    return model.save(out_dir)
+
+
+def averaged_state(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The uniform average of models' states (a soup of several); tensors equal in all are copied
+    bit for bit, as in :func:`interpolated_state`."""
+    if not states:
+        raise ValueError("averaged_state: no models to average")
+    out = {}
+    for name, value in states[0].items():
+        values = [s[name] for s in states]
+        if not value.is_floating_point() or all(torch.equal(value, v) for v in values[1:]):
+            out[name] = value
+        else:
+            out[name] = (torch.stack([v.float() for v in values]).mean(dim=0)).to(value.dtype)
+    return out
+
+
+def greedy_soup(
+    model_dirs: Sequence[str | Path],
+    out_dir: str | Path,
+    score: Callable[[Any], float],
+    *,
+    score_name: str = "a custom score",
+    device: str | None = None,
+    prefix_cache: bool = True,
+    progress: bool = True,
+) -> Path:
+    """A greedy model soup (Wortsman et al., "Model soups", ICML 2022, Recipe 1) of trained models of
+    one start: the ingredients are ranked by their own dev ``score``; the soup starts as the best
+    one, and each next ingredient joins (the soup being the uniform average of its members) only if
+    the soup's dev score does not fall. Written to ``out_dir`` with the members, each ingredient's
+    score and each step on the card (``interpolation``: ``method``, ``members``, ``steps``)."""
+    from lira.models.prefix_cache import attached_if
+
+    dirs = [Path(d) for d in model_dirs]
+    if len(dirs) < 2:
+        raise ValueError("a soup needs at least two models")
+    if len({d.resolve() for d in dirs}) != len(dirs):
+        raise ValueError(f"a soup's models must be different folders, got {[str(d) for d in dirs]}")
+    out = Path(out_dir).resolve()
+    for source in dirs:
+        if source.resolve().is_relative_to(out):
+            raise ValueError(f"{out_dir}: the output folder holds the trained model {source}; write the soup beside it")
+    model = ArcaEncoder.load(dirs[0], device=device)
+    if "interpolation" in model.card_facts:
+        raise ValueError(f"{dirs[0]} is already a mixed model; a soup is made of trained models")
+    others = [other_model(model, dirs[0], d, device=device) for d in dirs[1:]]  # one start, one encoding: checked
+    states = {str(dirs[0]): {k: v.clone() for k, v in model.state_dict().items()}}
+    states.update({str(d): m.state_dict() for d, m in zip(dirs[1:], others)})
+    cache = scoring_cache(model, others[0], score) if prefix_cache else None
+    if cache is not None:
+        from lira.models.prefix_cache import frozen_fingerprint
+
+        # one cache serves every mix only if every ingredient kept the same frozen layers
+        if any(frozen_fingerprint(m, cache.frozen_layers) != cache.fingerprint for m in others[1:]):
+            cache = None
+
+    def scored(members: list[str]) -> float:
+        model.load_state_dict(averaged_state([states[m] for m in members]))
+        with attached_if(cache, model):
+            return float(score(model))
+
+    alone = {name: scored([name]) for name in tqdm(states, desc="ingredients on dev", disable=not progress)}
+    ranked = sorted(states, key=lambda name: (-alone[name], list(states).index(name)))
+    members, best = [ranked[0]], alone[ranked[0]]
+    steps = []
+    for name in tqdm(ranked[1:], desc="greedy soup", disable=not progress):
+        value = scored(members + [name])
+        kept = value >= best
+        steps.append({"added": name, "dev_score": value, "kept": kept})
+        if kept:
+            members, best = members + [name], value
+    model.load_state_dict(averaged_state([states[m] for m in members]))
+    student, seed = run_settings(model)
+    facts: dict[str, Any] = {k: v for k, v in model.card_facts.items() if k not in ("dev", "selected_step", "test")}
+    facts["interpolation"] = {
+        "method": f"greedy model soup of {len(members)} of {len(dirs)} trained models of one start (Wortsman et al., 2022): the uniform average of its members",
+        "source": members[0],
+        "members": members,
+        "alpha": 1.0 / len(members),
+        "start": student,
+        "seed": seed,
+        "chosen_on": "dev",
+        "dev_score": score_name,
+        "ingredients": alone,
+        "steps": steps,
+        "soup_dev_score": best,
     }
     model.card_facts = facts
     return model.save(out_dir)
