@@ -278,6 +278,13 @@ def test_the_grid_runs_the_frozen_layers_once_and_scores_as_without_the_cache(ti
     first.load_state_dict(states)
     _, plain_curve = choose_alpha(first, second, score, (0.0, 0.5, 1.0), progress=False, prefix_cache=False)
     assert cached_curve == pytest.approx(plain_curve, abs=1e-5)
+    first.load_state_dict(states)
+    assert choose_alpha(first, second, lambda model: 1.0, (0.0, 1.0), progress=False)[0] == 1.0  # a score that encodes nothing: no cache, no error
+    import copy
+
+    from lira.arca.interpolation import _RecordingEncoder
+
+    assert copy.copy(_RecordingEncoder(first)).model is first  # the stand-in copies without recursing
     frozen = next(k for k in states if ".encoder.layer.0.attention.self.query.weight" in k)
     mixed = interpolated_state(states, second.state_dict(), 0.3)
     assert torch.equal(mixed[frozen], states[frozen])  # equal tensors are copied, not recomputed

@@ -89,26 +89,26 @@ SHARED_SETTINGS = ("agents", "char_ngram_buckets", "char_ngram_dim", "char_ngram
 encoding time (n-gram orders, pooling, prompt...) without changing their names or shapes."""
 
 
-def other_model(model: ArcaEncoder, model_dir: str | Path, other: str | Path, *, device: str | None = None) -> ArcaEncoder:
+def other_model(model: ArcaEncoder, model_dir: str | Path, other: str | Path, *, device: str | None = None, option: str = "--with") -> ArcaEncoder:
     """The second trained model of a two-model mix, checked to share ``model``'s start (the same
     student and seed, so the same initial agents and gate) and its encoding settings
     (:data:`SHARED_SETTINGS`); neither may be a mix already, nor the same folder."""
     if Path(other).resolve() == Path(model_dir).resolve():
-        raise ValueError(f"--with {other}: the same folder as the first model; a model mixed with itself is itself")
+        raise ValueError(f"{option} {other}: the same folder as the first model; a model mixed with itself is itself")
     partner = ArcaEncoder.load(other, device=device or str(model.device))
     if "interpolation" in partner.card_facts:
-        raise ValueError(f"--with {other} is already a mixed model (of {partner.card_facts['interpolation'].get('source')}); mix the trained model itself")
+        raise ValueError(f"{option} {other} is already a mixed model (of {partner.card_facts['interpolation'].get('source')}); mix the trained model itself")
     mine, theirs = run_settings(model), run_settings(partner)
     if None in (mine[1], theirs[1]):
-        raise ValueError(f"--with {other}: a card records no train.seed, so the two models' common start cannot be checked")
+        raise ValueError(f"{option} {other}: a card records no train.seed, so the two models' common start cannot be checked")
     if mine != theirs:
         # Weights of different starts (another student, or other random agents) do not share a basin: their average is no model.
-        raise ValueError(f"--with {other}: trained from {theirs[0]} with seed {theirs[1]}, the first model from {mine[0]} with seed {mine[1]};"
+        raise ValueError(f"{option} {other}: trained from {theirs[0]} with seed {theirs[1]}, the first model from {mine[0]} with seed {mine[1]};"
                          " only models of one start can be mixed")
     differ = [f"{name} ({getattr(model.config, name, None)!r} against {getattr(partner.config, name, None)!r})"
               for name in SHARED_SETTINGS if getattr(model.config, name, None) != getattr(partner.config, name, None)]
     if differ:
-        raise ValueError(f"--with {other}: the two models encode differently: {', '.join(differ)}")
+        raise ValueError(f"{option} {other}: the two models encode differently: {', '.join(differ)}")
     return partner
 
 
@@ -166,6 +166,8 @@ class _RecordingEncoder:
         return np.zeros((len(sentences), self.model.dim), dtype=np.float32)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "model":  # not set yet (copy, pickle): no recursion through ourselves
+            raise AttributeError(name)
         return getattr(self.model, name)
 
 
@@ -180,6 +182,8 @@ def scoring_cache(model: ArcaEncoder, start: ArcaEncoder, score: Callable[[Any],
         return None
     recorder = _RecordingEncoder(model)
     score(recorder)
+    if not recorder.texts:  # a score that encodes nothing through ``encode``: nothing to cache
+        return None
     for prompt_name, texts in recorder.texts.items():
         cache.fill(model, sorted(texts), prompt_name, batch_size=128, encoding_only=True)
     return cache
@@ -329,7 +333,7 @@ def greedy_soup(
     model = ArcaEncoder.load(dirs[0], device=device)
     if "interpolation" in model.card_facts:
         raise ValueError(f"{dirs[0]} is already a mixed model; a soup is made of trained models")
-    others = [other_model(model, dirs[0], d, device=device) for d in dirs[1:]]  # one start, one encoding: checked
+    others = [other_model(model, dirs[0], d, device=device, option="soup ingredient") for d in dirs[1:]]  # one start, one encoding: checked
     states = {str(dirs[0]): {k: v.clone() for k, v in model.state_dict().items()}}
     states.update({str(d): m.state_dict() for d, m in zip(dirs[1:], others)})
     cache = scoring_cache(model, others[0], score) if prefix_cache else None
@@ -357,7 +361,9 @@ def greedy_soup(
             members, best = members + [name], value
     model.load_state_dict(averaged_state([states[m] for m in members]))
     student, seed = run_settings(model)
-    facts: dict[str, Any] = {k: v for k, v in model.card_facts.items() if k not in ("dev", "selected_step", "test")}
+    cards = {str(dirs[0]): model.card_facts, **{str(d): m.card_facts for d, m in zip(dirs[1:], others)}}
+    # the card's run config (data, terms) is the first member's: the first folder may be left out
+    facts: dict[str, Any] = {k: v for k, v in cards[members[0]].items() if k not in ("dev", "selected_step", "test")}
     facts["interpolation"] = {
         "method": f"greedy model soup of {len(members)} of {len(dirs)} trained models of one start (Wortsman et al., 2022): the uniform average of its members",
         "source": members[0],
