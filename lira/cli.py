@@ -104,12 +104,15 @@ def export(
     model_dir: Path = typer.Argument(..., help="A LiRA model folder (arca.json, student/), e.g. runs/demo/model."),
     out_dir: Path = typer.Argument(..., help="Folder to write (replaced atomically if it exists)."),
     lang: Optional[str] = typer.Option(None, help="Multi-agent models: fix the gate's language (default: identified per text)."),
+    transformer_only: bool = typer.Option(False, "--transformer-only", help="Multi-agent models: export the trained transformer alone "
+                                          "(plain sentence-transformers, the character views and gate left out; docs/GENERALIZATION.md)."),
 ) -> None:
-    """Export a LiRA model as a sentence-transformers folder that encodes exactly like LiRA."""
+    """Export a LiRA model as a sentence-transformers folder that encodes exactly like LiRA (or, with
+    --transformer-only, like its transformer alone)."""
     from lira.export import export_sentence_transformers, exported_kind
 
     try:
-        out = export_sentence_transformers(model_dir, out_dir, lang=lang)
+        out = export_sentence_transformers(model_dir, out_dir, lang=lang, transformer_only=transformer_only)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
     if exported_kind(out) == "arca-module":
@@ -118,7 +121,8 @@ def export(
         )
         load = f"SentenceTransformer({str(out)!r}, trust_remote_code=True)  # needs the lira package installed"
     else:
-        how = "the student transformer + Normalize (the model is the transformer alone): plain sentence-transformers, no LiRA needed"
+        how = ("the trained transformer + Normalize, the character views and gate left out (--transformer-only)" if transformer_only else
+               "the student transformer + Normalize (the model is the transformer alone)") + ": plain sentence-transformers, no LiRA needed"
         load = f"SentenceTransformer({str(out)!r})"
     console.print(f"exported: {out}\n  what: {how}\n  load: {load}", highlight=False)
 

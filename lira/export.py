@@ -110,19 +110,23 @@ def _prompt_name(model: ArcaEncoder) -> str | None:
     return name if name and name in student.prompts else None
 
 
-def export_sentence_transformers(model_dir: str | Path, out_dir: str | Path, *, lang: str | None = None) -> Path:
+def export_sentence_transformers(model_dir: str | Path, out_dir: str | Path, *, lang: str | None = None, transformer_only: bool = False) -> Path:
     """Write ``out_dir``: a sentence-transformers folder that encodes like ``ArcaEncoder.load(model_dir)``.
 
     A transformer-alone model becomes a plain folder (student + ``Normalize``); a multi-agent one
     an :class:`ArcaModule` folder (load with ``trust_remote_code=True``), its gate language fixed
     to ``lang`` or identified per text when ``lang`` is None. ``lang`` is refused for a
-    transformer-alone model, where it would change nothing. The folder gets the model's card
+    transformer-alone model, where it would change nothing. ``transformer_only``: a multi-agent model
+    is written as the plain folder of its transformer alone, leaving the character views and the
+    gate out (what ``ArcaEncoder.fusing_only(["transformer"])`` encodes: in the generalization study
+    a little better on conversational sentences, worse on software strings; docs/GENERALIZATION.md).
+    The folder gets the model's card
     (``README.md``, :mod:`lira.model_card`) with a sentence-transformers snippet, and the
     student's licence files (Gemma's terms and ``NOTICE``).
     """
     model = ArcaEncoder.load(model_dir, device="cpu").eval()
     student = model.transformer.model
-    kind = export_kind(model)
+    kind = "plain" if transformer_only else export_kind(model)
     if kind == "plain" and lang:
         raise ValueError("--lang only applies to a multi-agent model: this one is the transformer alone, whose output does not depend on the language")
     if kind == "plain":

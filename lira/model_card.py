@@ -179,6 +179,10 @@ def render_card(
         f"- agents: {', '.join(agents)}" + (" (the fused output is the L2-normalised transformer output)" if agents == ["transformer"] else " fused by a language-aware gate"),
         f"- prompt: `{model.get('prompt_name')}` by default (the student's prompt of that name goes before each text)",
     ]
+    if export == "plain" and agents != ["transformer"]:
+        out.append("- exported with the transformer alone (`lira export --transformer-only`): the agents beyond it and the gate are "
+                   "left out, so these vectors are the trained transformer's own (`ArcaEncoder.fusing_only([\"transformer\"])`), "
+                   "not the fused ones the scores below describe")
     wise = facts.get("interpolation")
     if wise and wise.get("members"):
         out.append(f"- weights: the uniform average of {len(wise['members'])} trained models of one start (`{wise['start']}`, seed {wise['seed']}): "

@@ -63,3 +63,21 @@ def test_multi_agent_model_exports_as_an_arca_module(tiny_models, tmp_path):
     fixed = SentenceTransformer(str(tmp_path / "out_th"), device="cpu", trust_remote_code=True)
     assert_same(fixed.encode(TEXTS), lira.encode(TEXTS, lang="th"))
     assert not np.allclose(fixed.encode(TEXTS[1:2]), lira.encode(TEXTS[1:2], lang="vi"), atol=1e-3)
+
+
+def test_transformer_only_exports_a_multi_agent_models_transformer_as_a_plain_folder(tiny_models, tmp_path):
+    from lira.cli import app
+
+    trained_like(tiny_models["student"]).save(tmp_path / "model")
+    lira = ArcaEncoder.load(tmp_path / "model", device="cpu")
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "model"), str(tmp_path / "out"), "--transformer-only"])
+    assert result.exit_code == 0, result.output
+    assert "left out" in result.output and "trust_remote_code" not in result.output
+    plain = SentenceTransformer(str(tmp_path / "out"), device="cpu")  # no LiRA module in it
+    with lira.fusing_only(["transformer"]):
+        alone = lira.encode(TEXTS, lang=LANGS)
+    assert_same(plain.encode(TEXTS), alone)
+    assert not np.allclose(plain.encode(TEXTS), lira.encode(TEXTS, lang=LANGS), atol=1e-3)  # not the fused vectors
+    assert "exported with the transformer alone" in (tmp_path / "out" / "README.md").read_text()
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "model"), str(tmp_path / "out2"), "--transformer-only", "--lang", "th"])
+    assert result.exit_code != 0
