@@ -26,10 +26,6 @@ from pathlib import Path
 DIRECTIONS = ("x2en", "en2x")
 
 
-def _hits(evaluator) -> dict[str, list[float]]:
-    return {f"{lang}/{d}": [float(h) for h in v] for (lang, d), v in evaluator.last_hits.items()}
-
-
 def main() -> None:
     from lira.arca.model import ArcaEncoder
     from lira.eval.dev import DevEvaluator
@@ -78,7 +74,7 @@ def main() -> None:
                     "dev_in_domain": {d: dev_metrics[f"in_domain/mean/{d}/acc@1"] for d in DIRECTIONS},
                     "dev_out_of_domain": {d: dev_metrics[f"out_of_domain/mean/{d}/acc@1"] for d in DIRECTIONS},
                     "tatoeba": {d: test_metrics[f"mean/{d}/acc@1"] for d in DIRECTIONS},
-                    "tatoeba_hits": _hits(tatoeba),
+                    "tatoeba_hits": tatoeba.hits_by_set(),
                 }
         peer = stored[peer_run]
         peer_hits = peer["tatoeba_hits"]

@@ -88,7 +88,7 @@ def main() -> None:
         with attached_if(cache, model):
             metrics = evaluator(model)
         scores[label] = {k: v for k, v in metrics.items() if k.endswith("/acc@1")}
-        hits[label] = {f"{lang}/{d}": [float(h) for h in v] for (lang, d), v in evaluator.last_hits.items()}
+        hits[label] = evaluator.hits_by_set()
     base, mixed, peer = list(systems)[1:4]
     tests, peer_tests = {}, {}
     for direction in ("x2en", "en2x"):

@@ -54,7 +54,10 @@ def test_evaluator_both_directions_and_duplicate_sides():
         "meo": [1, 0, 0], "cho": [0, 1, 0], "chim": [0.0, 1.0, 0.1],
         "cat": [1, 0, 0], "kitty": [0.9, 0.1, 0], "dog": [0, 1, 0], "bird": [0, 0, 1],
     })
-    m = BitextRetrievalEvaluator(pairs)(enc)
+    evaluator = BitextRetrievalEvaluator(pairs)
+    m = evaluator(enc)
+    # per item, JSON-ready, in the evaluator's de-duplicated order (texts and English sorted)
+    assert evaluator.hits_by_set() == {"vi/x2en": [False, True, True], "vi/en2x": [True, True, True, True]}
     # x->en: meo -> cat (gold {cat, kitty}) rank 1; cho -> dog rank 1; chim (0, .995, .0995) scores
     # dog .995 and kitty (.994, .110, 0) .110 above its gold bird .0995 -> rank 3.
     assert m["vi/x2en/acc@1"] == pytest.approx(2 / 3)

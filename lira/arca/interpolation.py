@@ -89,6 +89,20 @@ SHARED_SETTINGS = ("agents", "char_ngram_buckets", "char_ngram_dim", "char_ngram
 encoding time (n-gram orders, pooling, prompt...) without changing their names or shapes."""
 
 
+def _refuse_output_holding(out_dir: str | Path, sources: Sequence[str | Path | None]) -> None:
+    """Saving replaces the output folder whole: one that holds a source model would delete it."""
+    out = Path(out_dir).resolve()
+    for source in sources:
+        if source is not None and Path(source).resolve().is_relative_to(out):
+            raise ValueError(f"{out_dir}: the output folder holds the trained model {source}; write the mixed model beside it")
+
+
+def _refuse_mixed(model: ArcaEncoder, name: str) -> None:
+    """Mixes are made of trained models, not of mixes (their card would lose the first mix)."""
+    if "interpolation" in model.card_facts:
+        raise ValueError(f"{name} is already a mixed model (of {model.card_facts['interpolation'].get('source')}); mix the trained model itself")
+
+
 def other_model(model: ArcaEncoder, model_dir: str | Path, other: str | Path, *, device: str | None = None, option: str = "--with") -> ArcaEncoder:
     """The second trained model of a two-model mix, checked to share ``model``'s start (the same
     student and seed, so the same initial agents and gate) and its encoding settings
@@ -96,8 +110,7 @@ def other_model(model: ArcaEncoder, model_dir: str | Path, other: str | Path, *,
     if Path(other).resolve() == Path(model_dir).resolve():
         raise ValueError(f"{option} {other}: the same folder as the first model; a model mixed with itself is itself")
     partner = ArcaEncoder.load(other, device=device or str(model.device))
-    if "interpolation" in partner.card_facts:
-        raise ValueError(f"{option} {other} is already a mixed model (of {partner.card_facts['interpolation'].get('source')}); mix the trained model itself")
+    _refuse_mixed(partner, f"{option} {other}")
     mine, theirs = run_settings(model), run_settings(partner)
     if None in (mine[1], theirs[1]):
         raise ValueError(f"{option} {other}: a card records no train.seed, so the two models' common start cannot be checked")
@@ -246,15 +259,9 @@ def interpolate_model(
     partner_name = f"the other model {other}" if other is not None else "its start"
     if not isinstance(alpha, str):
         check_alpha(alpha, partner_name)  # before the model is loaded
-    out = Path(out_dir).resolve()
-    for source in (model_dir, other):
-        # saving replaces the output folder whole: one that holds a source would delete it
-        if source is not None and Path(source).resolve().is_relative_to(out):
-            raise ValueError(f"{out_dir}: the output folder holds the trained model {source}; write the mixed model beside it")
+    _refuse_output_holding(out_dir, (model_dir, other))
     model = ArcaEncoder.load(model_dir, device=device)
-    if "interpolation" in model.card_facts:
-        source = model.card_facts["interpolation"].get("source")
-        raise ValueError(f"{model_dir} is already a mixed model (of {source}); mix the trained model itself")
+    _refuse_mixed(model, str(model_dir))
     run_student, run_seed = run_settings(model)
     if other is not None:
         if student is not None or seed is not None:
@@ -326,13 +333,9 @@ def greedy_soup(
         raise ValueError("a soup needs at least two models")
     if len({d.resolve() for d in dirs}) != len(dirs):
         raise ValueError(f"a soup's models must be different folders, got {[str(d) for d in dirs]}")
-    out = Path(out_dir).resolve()
-    for source in dirs:
-        if source.resolve().is_relative_to(out):
-            raise ValueError(f"{out_dir}: the output folder holds the trained model {source}; write the soup beside it")
+    _refuse_output_holding(out_dir, dirs)
     model = ArcaEncoder.load(dirs[0], device=device)
-    if "interpolation" in model.card_facts:
-        raise ValueError(f"{dirs[0]} is already a mixed model; a soup is made of trained models")
+    _refuse_mixed(model, str(dirs[0]))
     others = [other_model(model, dirs[0], d, device=device, option="soup ingredient") for d in dirs[1:]]  # one start, one encoding: checked
     states = {str(dirs[0]): {k: v.clone() for k, v in model.state_dict().items()}}
     states.update({str(d): m.state_dict() for d, m in zip(dirs[1:], others)})
@@ -350,7 +353,7 @@ def greedy_soup(
             return float(score(model))
 
     alone = {name: scored([name]) for name in tqdm(states, desc="ingredients on dev", disable=not progress)}
-    ranked = sorted(states, key=lambda name: (-alone[name], list(states).index(name)))
+    ranked = sorted(states, key=lambda name: -alone[name])  # stable: a tie keeps the order given
     members, best = [ranked[0]], alone[ranked[0]]
     steps = []
     for name in tqdm(ranked[1:], desc="greedy soup", disable=not progress):

@@ -153,8 +153,7 @@ class ArcaEncoder(nn.Module):
         dropout (``model.agent_dropout``, training only): each row keeps the transformer and each
         other agent with probability ``1 - p``, drawn from torch's RNG (checkpointed with the run)."""
         if self._fused_agents is not None:
-            row = torch.tensor([agent.name in self._fused_agents for agent in self.agents], device=primary.device)
-            return row.expand(primary.shape[0], -1)
+            return self._fusing_only_mask(primary)
         p = self.config.agent_dropout or 0.0
         if not self.training or p <= 0 or len(self.agents) == 1:
             return None
@@ -162,12 +161,15 @@ class ArcaEncoder(nn.Module):
         keep[:, 0] = True
         return keep
 
+    def _fusing_only_mask(self, primary: torch.Tensor) -> torch.Tensor:
+        """:meth:`fusing_only`'s agents as a ``(B, K)`` keep mask, the same for every row."""
+        row = torch.tensor([agent.name in self._fused_agents for agent in self.agents], device=primary.device)
+        return row.expand(primary.shape[0], -1)
+
     def gate_weights(self, batch: dict[str, Any]) -> torch.Tensor:
         """The gate's weights per row; inside :meth:`fusing_only`, over its agents (never agent dropout's)."""
         outputs = [agent(batch[agent.name]) for agent in self.agents]
-        keep = None
-        if self._fused_agents is not None:
-            keep = torch.tensor([agent.name in self._fused_agents for agent in self.agents], device=outputs[0].device).expand(outputs[0].shape[0], -1)
+        keep = self._fusing_only_mask(outputs[0]) if self._fused_agents is not None else None
         return self.fusion.weights(outputs, batch["language_ids"], keep)
 
     # -- inference -------------------------------------------------------------------------

@@ -80,6 +80,11 @@ class BitextRetrievalEvaluator(Evaluator):
     def languages(self) -> list[str]:
         return list(self.by_lang)
 
+    def hits_by_set(self) -> dict[str, list[bool]]:
+        """The last call's per-item correctness as ``{"<lang>/<x2en|en2x>": [bool, ...]}``: JSON-ready,
+        and what :func:`lira.eval.significance.paired_bootstrap` compares."""
+        return {f"{lang}/{d}": hits.tolist() for (lang, d), hits in self.last_hits.items()}
+
     def texts(self) -> list[str]:
         """Every text a call encodes, both sides (to fill a frozen-prefix cache with)."""
         return sorted({t for items in self.by_lang.values() for pair in items for t in pair})

@@ -283,7 +283,7 @@ def run_generalization(study: GeneralizationConfig, *, console: Console | None =
             "dev_curve": [json.loads(line) for line in (out_dir / DEV_METRICS_FILE).read_text(encoding="utf-8").splitlines() if line],
             "loss_curve": [json.loads(line) for line in (out_dir / METRICS_FILE).read_text(encoding="utf-8").splitlines() if line],
             "tatoeba": scores,
-            "tatoeba_hits": {f"{lang}/{d}": hits.tolist() for (lang, d), hits in tatoeba.last_hits.items()},
+            "tatoeba_hits": tatoeba.hits_by_set(),
             "gate_weights": gates,
             "agents": list(config.model.agents),
         }
@@ -359,6 +359,6 @@ def _untrained_scores(study: GeneralizationConfig, cache: Any, tatoeba: Any, res
     with attached_if(cache, student):
         encoder = CachingEncoder(student)
         result = {"dev": dev_evaluator()(encoder), "tatoeba": tatoeba(encoder)}
-        result["tatoeba_hits"] = {f"{lang}/{d}": hits.tolist() for (lang, d), hits in tatoeba.last_hits.items()}
+        result["tatoeba_hits"] = tatoeba.hits_by_set()
     path.write_text(json.dumps(result) + "\n", encoding="utf-8")
     return result
