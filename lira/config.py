@@ -171,6 +171,11 @@ class ArcaConfig:
     contrastive_margin: float | None = None
     """> 0: additive margin on the translation's cosine in the contrastive term (LaBSE's additive
     margin softmax, 0.3 there): it must beat the in-batch negatives by this much. None or 0: none."""
+    transformer_contrastive_weight: float | None = None
+    """Deep supervision of a multi-agent model: the contrastive term also on the transformer agent's
+    own vectors, before the fusion, so the student inside the model is trained as a full encoder and
+    not only through its share of the gate (the student is what ``lira export --transformer-only``
+    ships and what the fusion leans on). Needs more than one agent. None or 0: off."""
     geometry_weight: float = 0.0
     geometry_mode: str = "cosine"
     """cosine: match the teacher's cosine similarities between English sentences; correlation: match
@@ -243,7 +248,7 @@ class ArcaConfig:
     def __post_init__(self) -> None:
         check_ranges(self, "arca", {
             "anchor_weight": ">= 0", "anchor_english_weight": ">= 0", "contrastive_weight": ">= 0",
-            "contrastive_temperature": "> 0", "contrastive_memory": ">= 0", "contrastive_margin": ">= 0", "geometry_weight": ">= 0",
+            "contrastive_temperature": "> 0", "contrastive_memory": ">= 0", "contrastive_margin": ">= 0", "transformer_contrastive_weight": ">= 0", "geometry_weight": ">= 0",
             "retrieval_weight": ">= 0", "retrieval_temperature": "> 0", "retrieval_batch_size": ">= 1",
             "retrieval_hard_negatives": ">= 0", "retrieval_mining_depth": ">= 1",
             "noise_anchor_weight": ">= 0", "noise_consistency_weight": ">= 0", "noise_level": "in [0, 1]",
@@ -485,6 +490,11 @@ class LiraConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     lasr: LasrConfig = field(default_factory=LasrConfig)
+
+    def __post_init__(self) -> None:
+        if self.arca.transformer_contrastive_weight and len(self.model.agents) < 2:
+            raise ConfigError("arca.transformer_contrastive_weight: needs more than one agent in model.agents "
+                              f"(got {self.model.agents}); with the transformer alone the contrastive term already trains it")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, source: str = "config") -> "LiraConfig":

@@ -1,7 +1,7 @@
 """The unified LiRA objective: a weighted sum of switchable terms, each logged on its own.
 
-``L = w_anchor * L_anchor + a * L_contrastive + b * L_geometry + r * L_retrieval
-+ n_a * L_noise_anchor + n_c * L_noise_consistency`` for Arca (LaSR's task and consistency terms
+``L = w_anchor * L_anchor + a * L_contrastive + t * L_contrastive(transformer agent) + b * L_geometry
++ r * L_retrieval + n_a * L_noise_anchor + n_c * L_noise_consistency`` for Arca (LaSR's task and consistency terms
 join through ``extra_terms``). A term whose weight is 0 (or None) is not computed at all, so an
 ablation is one config flag and costs nothing.
 """
@@ -43,6 +43,8 @@ class ArcaObjective(nn.Module):
         self.anchor = AnchorAlignmentLoss(english_weight=config.anchor_english_weight)
         self.contrastive = ContrastiveAlignmentLoss(temperature=config.contrastive_temperature, memory_size=config.contrastive_memory or 0,
                                                     margin=config.contrastive_margin or 0.0)
+        # The deep-supervision term has no memory of its own: a memory holds fused rows.
+        self.transformer_contrastive = ContrastiveAlignmentLoss(temperature=config.contrastive_temperature, margin=config.contrastive_margin or 0.0)
         self.geometry = GeometryPreservationLoss(mode=config.geometry_mode)
         self.retrieval = QueryTitleRetrievalLoss(temperature=config.retrieval_temperature or DEFAULT_RETRIEVAL_TEMPERATURE)
         self.noise_anchor = AnchorAlignmentLoss(english_weight=0.0)  # the noised copy -> the English anchor; English itself is the clean term's job
@@ -56,6 +58,7 @@ class ArcaObjective(nn.Module):
             "anchor": c.anchor_weight, "contrastive": c.contrastive_weight, "geometry": c.geometry_weight,
             "retrieval": c.retrieval_weight or 0.0, "noise_anchor": c.noise_anchor_weight or 0.0,
             "noise_consistency": c.noise_consistency_weight or 0.0,
+            "transformer_contrastive": c.transformer_contrastive_weight or 0.0,
         }
 
     def forward(
@@ -67,10 +70,12 @@ class ArcaObjective(nn.Module):
         *,
         noised_lrl: torch.Tensor | None = None,
         retrieval: RetrievalViews | None = None,
+        transformer: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """``noised_lrl``: embeddings of noised copies of the low-resource rows (the noise terms read
-        them); ``retrieval``: an encoded retrieval batch (the retrieval term reads it). A term whose
-        input is missing is skipped."""
+        them); ``retrieval``: an encoded retrieval batch (the retrieval term reads it);
+        ``transformer``: the transformer agent's own (low-resource, English) vectors before the
+        fusion (the deep-supervision term reads them). A term whose input is missing is skipped."""
         w = self.weights()
         total = student_lrl.new_zeros(())
         logs: dict[str, float] = {}
@@ -84,6 +89,10 @@ class ArcaObjective(nn.Module):
             value, parts = self.contrastive(student_lrl, student_en, groups, remember=False)
             total = total + w["contrastive"] * value
             logs.update(parts, loss_contrastive=float(value.detach()))
+        if w["transformer_contrastive"] > 0 and transformer is not None:
+            value, _ = self.transformer_contrastive(transformer[0], transformer[1], groups, remember=False)
+            total = total + w["transformer_contrastive"] * value
+            logs["loss_transformer_contrastive"] = float(value.detach())
         if w["geometry"] > 0:
             value, parts = self.geometry(student_en, teacher_en)
             total = total + w["geometry"] * value

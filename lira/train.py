@@ -294,6 +294,7 @@ def train_arca(
     model = ArcaEncoder.from_student(config.model.student, config.model, device=str(device))
     model.card_facts = {"config": config.to_dict(), "languages": list(config.data.languages)}  # every saved model's card
     objective = ArcaObjective(config.arca)
+    deep_supervision = bool(config.arca.transformer_contrastive_weight)
     if objective.contrastive.memory is not None:
         accelerator.register_for_checkpointing(objective.contrastive.memory)  # a resumed run keeps its negatives
 
@@ -407,12 +408,18 @@ def train_arca(
                 batch = move_to_device(batch, device)
                 with accelerator.accumulate(model):
                     teacher_en = teacher_vectors(anchor_ids, batch["english"], device) if teacher_vectors is not None else None
-                    with accelerator.autocast():
-                        embeddings = model(batch["student"])
                     n = len(batch["english"])
+                    transformer_views = None
+                    with accelerator.autocast():
+                        if deep_supervision:
+                            embeddings, transformer_out = model(batch["student"], with_transformer=True)
+                            transformer_views = (transformer_out[:n].float(), transformer_out[n : 2 * n].float())
+                        else:
+                            embeddings = model(batch["student"])
                     noised = embeddings[2 * n :].float() if noise is not None else None
                     views = _encode_retrieval(model, inner, retrieval, state["epoch"] * RETRIEVAL_EPOCH_STRIDE + state["micro_in_epoch"], device, accelerator) if retrieval is not None else None
-                    loss, logs = objective(embeddings[:n].float(), embeddings[n : 2 * n].float(), teacher_en, batch["groups"], noised_lrl=noised, retrieval=views)
+                    loss, logs = objective(embeddings[:n].float(), embeddings[n : 2 * n].float(), teacher_en, batch["groups"], noised_lrl=noised, retrieval=views,
+                                             transformer=transformer_views)
                     if joint is not None:
                         with accelerator.autocast():
                             lasr_loss, lasr_logs = joint.loss(model, lasr_head, state["epoch"] * RETRIEVAL_EPOCH_STRIDE + state["micro_in_epoch"], device)

@@ -12,7 +12,11 @@ model, and each with the contrastive-only peer trained on the same data for the 
     python scripts/agent_views.py        # LiRA's default and its agent-dropout variant, 1,000 steps (~15 min on 2 CPU cores)
 
 Needs the study's runs (``lira eval generalization --config configs/generalization.yaml``).
-Writes ``reports/generalization/agent_views.{json,md}`` (the md is a block of docs/GENERALIZATION.md).
+Writes ``reports/generalization/agent_views.{json,md}`` (the md is a block of docs/GENERALIZATION.md);
+the rows of runs already there and not named by ``--runs`` are kept (same study, peer and resamples),
+so one new run is added without the others' models:
+
+    python scripts/agent_views.py --runs default_transformer_contrastive-1000
 """
 
 from __future__ import annotations
@@ -48,7 +52,13 @@ def main() -> None:
     stored = json.loads(Path(args.results).read_text(encoding="utf-8"))["runs"]
     dev = DevEvaluator.from_config(study.lira)
     tatoeba = TatoebaEvaluator()
+    out = Path(args.out)
     payload: dict = {"study": args.study, "peer": args.peer, "bootstrap_samples": args.samples, "runs": {}}
+    previous = out.with_suffix(".json")
+    if previous.exists():  # rows of runs not scored now are kept (their models may be gone from this clone)
+        kept = json.loads(previous.read_text(encoding="utf-8"))
+        if {k: kept.get(k) for k in ("study", "peer", "bootstrap_samples")} == {k: payload[k] for k in ("study", "peer", "bootstrap_samples")}:
+            payload["runs"] = {run: row for run, row in kept.get("runs", {}).items() if run not in args.runs}
     for run in args.runs:
         system, _, steps = run.rpartition("-")
         if system not in SYSTEMS or not steps.isdigit():
@@ -92,7 +102,6 @@ def main() -> None:
             "tatoeba_tests": tests,
         }
         print(run, json.dumps(payload["runs"][run]["views"], indent=None)[:400])
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     out.with_suffix(".md").write_text(markdown(payload), encoding="utf-8")

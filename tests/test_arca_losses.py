@@ -195,3 +195,18 @@ def test_objective_skips_terms_at_zero_and_sums_weighted_terms():
     _, plain = ArcaObjective(ArcaConfig())(a, b, t)
     _, margin = ArcaObjective(ArcaConfig(contrastive_margin=0.3))(a, b, t)
     assert margin["loss_contrastive"] > plain["loss_contrastive"]
+
+
+def test_the_deep_supervision_term_is_the_contrastive_loss_of_the_transformer_vectors():
+    torch.manual_seed(0)
+    a, b = torch.randn(4, 8), torch.randn(4, 8)
+    ta, tb = torch.randn(4, 8), torch.randn(4, 8)
+    objective = ArcaObjective(ArcaConfig(transformer_contrastive_weight=0.5))
+    total, logs = objective(a, b, None, transformer=(ta, tb))
+    expected_term = float(ContrastiveAlignmentLoss()(ta, tb, remember=False)[0])
+    assert logs["loss_transformer_contrastive"] == pytest.approx(expected_term, rel=1e-5)
+    assert float(total) == pytest.approx(logs["loss_contrastive"] + 0.5 * expected_term, rel=1e-5)
+    _, without_input = objective(a, b, None)  # no transformer vectors given: the term is skipped
+    assert "loss_transformer_contrastive" not in without_input
+    with pytest.raises(Exception, match="transformer_contrastive_weight"):
+        ArcaConfig(transformer_contrastive_weight=-1.0)

@@ -339,3 +339,30 @@ def test_greedy_soup_adds_an_ingredient_only_when_the_dev_score_does_not_fall(tr
         greedy_soup([path, out], tmp_path / "bad", score)
     result = CliRunner().invoke(app, ["soup", str(tmp_path / "cli"), str(path), "--intents", "30"])
     assert result.exit_code != 0 and "--products-dev too" in result.output
+
+
+def test_a_soup_holds_the_tensors_its_ingredients_share_once(trained_dir, tmp_path, monkeypatch):
+    """Ingredients that trained only the top of the model (the frozen lower layers equal): the soup
+    keeps one copy of the equal tensors, not one per ingredient."""
+    import lira.arca.interpolation as interpolation
+
+    path, _ = trained_dir
+    model = ArcaEncoder.load(path)
+    with torch.no_grad():
+        model.fusion.gate.bias.add_(0.3)  # only the gate "trained"
+    model.save(tmp_path / "gate_only")
+    seen = []
+    real_average = interpolation.averaged_state
+
+    def recording_average(states):
+        seen.append(states)
+        return real_average(states)
+
+    monkeypatch.setattr(interpolation, "averaged_state", recording_average)
+    out = interpolation.greedy_soup([path, tmp_path / "gate_only"], tmp_path / "soup", lambda m: 1.0, progress=False)
+    first, other = next(states for states in seen if len(states) == 2)
+    assert not torch.equal(first["fusion.gate.bias"], other["fusion.gate.bias"])
+    shared = [k for k in first if k != "fusion.gate.bias"]
+    assert shared and all(first[k] is other[k] for k in shared)
+    soup = ArcaEncoder.load(out).state_dict()
+    torch.testing.assert_close(soup["fusion.gate.bias"], first["fusion.gate.bias"] + 0.15)

@@ -242,3 +242,21 @@ def test_train_catalog_families_keep_only_the_named_families_and_reject_unknown_
         LiraConfig().override({"data.train_catalog_families": ["gtk"]})  # a reserved catalog is no family
     with pytest.raises(ConfigError, match="data.train_catalogs"):
         LiraConfig().override({"data.train_catalogs": False, "data.train_catalog_families": ["mate"]})
+
+
+def test_deep_supervision_trains_the_transformer_agent_on_its_own(tiny_models, tiny_pairs_file, tmp_path):
+    """arca.transformer_contrastive_weight: the contrastive term also on the transformer's own vectors;
+    it is logged, falls as training goes on, and is refused for a model with one agent."""
+    cfg = tiny_config(tiny_models, tiny_pairs_file, tmp_path / "run", max_steps=20)
+    cfg.arca.anchor_weight, cfg.arca.contrastive_weight, cfg.arca.geometry_weight = 0.0, 1.0, 0.0
+    cfg.arca.transformer_contrastive_weight = 1.0
+    train_arca(cfg, progress=False)
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert all("loss_transformer_contrastive" in r for r in records)
+    first = np.mean([r["loss_transformer_contrastive"] for r in records[:3]])
+    last = np.mean([r["loss_transformer_contrastive"] for r in records[-3:]])
+    assert last < first, (first, last)
+    for r in records:  # the total is the two contrastive terms (weights 1 and 1)
+        assert r["loss"] == pytest.approx(r["loss_contrastive"] + r["loss_transformer_contrastive"], rel=1e-4)
+    with pytest.raises(Exception, match="transformer_contrastive_weight"):
+        cfg.override({"model.agents": ["transformer"]})

@@ -334,18 +334,26 @@ def greedy_soup(
     if len({d.resolve() for d in dirs}) != len(dirs):
         raise ValueError(f"a soup's models must be different folders, got {[str(d) for d in dirs]}")
     _refuse_output_holding(out_dir, dirs)
+    from lira.models.prefix_cache import frozen_fingerprint
+
     model = ArcaEncoder.load(dirs[0], device=device)
     _refuse_mixed(model, str(dirs[0]))
-    others = [other_model(model, dirs[0], d, device=device, option="soup ingredient") for d in dirs[1:]]  # one start, one encoding: checked
-    states = {str(dirs[0]): {k: v.clone() for k, v in model.state_dict().items()}}
-    states.update({str(d): m.state_dict() for d, m in zip(dirs[1:], others)})
-    cache = scoring_cache(model, others[0], score) if prefix_cache else None
-    if cache is not None:
-        from lira.models.prefix_cache import frozen_fingerprint
-
-        # one cache serves every mix only if every ingredient kept the same frozen layers
-        if any(frozen_fingerprint(m, cache.frozen_layers) != cache.fingerprint for m in others[1:]):
-            cache = None
+    first = {k: v.clone() for k, v in model.state_dict().items()}
+    states = {str(dirs[0]): first}
+    cards = {str(dirs[0]): model.card_facts}
+    cache = None
+    # One ingredient in memory at a time, and of each only the tensors that differ from the first
+    # model's (the trained top layers, agents and gate): the frozen embeddings and lower layers,
+    # most of the model, are held once however many ingredients the soup has.
+    for i, d in enumerate(dirs[1:]):
+        other = other_model(model, dirs[0], d, device=device, option="soup ingredient")  # one start, one encoding: checked
+        if i == 0 and prefix_cache:
+            cache = scoring_cache(model, other, score)
+        elif cache is not None and frozen_fingerprint(other, cache.frozen_layers) != cache.fingerprint:
+            cache = None  # one cache serves every mix only if every ingredient kept the same frozen layers
+        states[str(d)] = {k: first[k] if torch.equal(v, first[k]) else v.clone() for k, v in other.state_dict().items()}
+        cards[str(d)] = other.card_facts
+        del other
 
     def scored(members: list[str]) -> float:
         model.load_state_dict(averaged_state([states[m] for m in members]))
@@ -364,7 +372,6 @@ def greedy_soup(
             members, best = members + [name], value
     model.load_state_dict(averaged_state([states[m] for m in members]))
     student, seed = run_settings(model)
-    cards = {str(dirs[0]): model.card_facts, **{str(d): m.card_facts for d, m in zip(dirs[1:], others)}}
     # the card's run config (data, terms) is the first member's: the first folder may be left out
     facts: dict[str, Any] = {k: v for k, v in cards[members[0]].items() if k not in ("dev", "selected_step", "test")}
     facts["interpolation"] = {

@@ -126,9 +126,13 @@ class ArcaEncoder(nn.Module):
         batch["language_ids"] = torch.tensor([self.language_id(lang) for lang in langs], dtype=torch.long)
         return batch
 
-    def forward(self, batch: dict[str, Any]) -> torch.Tensor:
+    def forward(self, batch: dict[str, Any], with_transformer: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """The fused vectors; ``with_transformer``: also the transformer agent's own vectors (before
+        the fusion), which ``arca.transformer_contrastive_weight`` trains directly (through the
+        wrapper's forward, so data-parallel training syncs their gradients too)."""
         outputs = [agent(batch[agent.name]) for agent in self.agents]
-        return self.fusion(outputs, batch["language_ids"], self._agent_keep_mask(outputs[0]))
+        fused = self.fusion(outputs, batch["language_ids"], self._agent_keep_mask(outputs[0]))
+        return (fused, outputs[0]) if with_transformer else fused
 
     @contextlib.contextmanager
     def fusing_only(self, agents: Sequence[str]) -> Iterator["ArcaEncoder"]:
