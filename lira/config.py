@@ -104,6 +104,12 @@ class ModelConfig:
     A row without its character views must still find its translation, so the transformer is trained
     to stand on its own and the other agents to add corrections to it rather than replace it.
     Inference always fuses every agent. None or 0: off."""
+    english_transformer_only: bool | None = None
+    """True: English text is encoded by the transformer alone (the character views left out of its
+    fusion, in training and at inference); only the low-resource side fuses the views. The English
+    space the low-resource languages are anchored to then stays the student's own transformer space,
+    and the views serve where the subword student is weak (noisy, romanised low-resource text).
+    None or False: every language fuses every agent."""
     # -- backbone (lira.models.backbone.build_student): any encoder or decoder LLM as the student --
     pooling: str | None = None
     """None/auto: a sentence-transformers folder keeps its own pooling; a plain transformers model gets

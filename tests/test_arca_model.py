@@ -241,3 +241,27 @@ def test_cut_texts_are_reported_once_per_encode_call(tiny_models, caplog):
     with caplog.at_level(logging.WARNING, logger="lira.arca.model"):
         model.encode(["Close all tabs."])
     assert not caplog.records
+
+
+def test_english_transformer_only_encodes_english_with_the_transformer_alone(tiny_models):
+    config = ModelConfig(agents=["transformer", "char_ngram", "romanized"], english_transformer_only=True)
+    model = ArcaEncoder.from_student(tiny_models["student"], config)
+    with torch.no_grad():
+        torch.nn.init.normal_(model.fusion.gate.weight)
+        for agent in list(model.agents)[1:]:  # give the character views a voice (they start silent)
+            for param in agent.parameters():
+                torch.nn.init.normal_(param)
+    plain = SentenceTransformer(tiny_models["student"], device="cpu").encode([f"query: {t}" for t in TEXTS], normalize_embeddings=True)
+    np.testing.assert_allclose(model.encode(TEXTS, lang="en"), plain, atol=1e-5)  # English: the student's own space
+    assert not np.allclose(model.encode(TEXTS, lang="vi"), plain, atol=1e-3)  # the low-resource side fuses the views
+    mixed = model.encode(TEXTS[:2], lang=["en", "vi"])
+    np.testing.assert_allclose(mixed[0], plain[0], atol=1e-5)
+    np.testing.assert_allclose(mixed[1], model.encode(TEXTS[1:2], lang="vi")[0], atol=1e-5)
+    weights = model.gate_weights(model.prepare(TEXTS[:2], ["en", "vi"]))
+    assert float(weights[0, 0]) == pytest.approx(1.0) and float(weights[1, 0]) < 0.999
+    model.train()  # in training too (the fusion keep mask joins agent dropout's, when that is on)
+    keep = model._agent_keep_mask(torch.zeros(2, 4), torch.tensor([model.language_id("en"), model.language_id("vi")]))
+    assert keep.tolist() == [[True, False, False], [True, True, True]]
+    other = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "char_ngram", "romanized"]))
+    other.load_state_dict(model.state_dict())
+    assert other.fingerprint() != model.fingerprint()  # no cache mixes the two

@@ -131,7 +131,7 @@ class ArcaEncoder(nn.Module):
         the fusion), which ``arca.transformer_contrastive_weight`` trains directly (through the
         wrapper's forward, so data-parallel training syncs their gradients too)."""
         outputs = [agent(batch[agent.name]) for agent in self.agents]
-        fused = self.fusion(outputs, batch["language_ids"], self._agent_keep_mask(outputs[0]))
+        fused = self.fusion(outputs, batch["language_ids"], self._agent_keep_mask(outputs[0], batch["language_ids"]))
         return (fused, outputs[0]) if with_transformer else fused
 
     @contextlib.contextmanager
@@ -152,17 +152,24 @@ class ArcaEncoder(nn.Module):
         finally:
             self._fused_agents = previous
 
-    def _agent_keep_mask(self, primary: torch.Tensor) -> torch.Tensor | None:
+    def _agent_keep_mask(self, primary: torch.Tensor, language_ids: torch.Tensor | None = None) -> torch.Tensor | None:
         """Which agents each row fuses; None: all. Inside :meth:`fusing_only`, its agents. Agent
         dropout (``model.agent_dropout``, training only): each row keeps the transformer and each
-        other agent with probability ``1 - p``, drawn from torch's RNG (checkpointed with the run)."""
+        other agent with probability ``1 - p``, drawn from torch's RNG (checkpointed with the run).
+        ``model.english_transformer_only``: English rows keep the transformer alone."""
         if self._fused_agents is not None:
-            return self._fusing_only_mask(primary)
-        p = self.config.agent_dropout or 0.0
-        if not self.training or p <= 0 or len(self.agents) == 1:
-            return None
-        keep = torch.rand(primary.shape[0], len(self.agents), device=primary.device) >= p
-        keep[:, 0] = True
+            keep = self._fusing_only_mask(primary)
+        else:
+            p = self.config.agent_dropout or 0.0
+            keep = None
+            if self.training and p > 0 and len(self.agents) > 1:
+                keep = torch.rand(primary.shape[0], len(self.agents), device=primary.device) >= p
+                keep[:, 0] = True
+        if self.config.english_transformer_only and language_ids is not None and len(self.agents) > 1:
+            english = (language_ids == self.languages.index("en")).to(primary.device)
+            views = ~english[:, None].expand(-1, len(self.agents)).clone()
+            views[:, 0] = True
+            keep = views if keep is None else keep & views
         return keep
 
     def _fusing_only_mask(self, primary: torch.Tensor) -> torch.Tensor:
@@ -171,9 +178,16 @@ class ArcaEncoder(nn.Module):
         return row.expand(primary.shape[0], -1)
 
     def gate_weights(self, batch: dict[str, Any]) -> torch.Tensor:
-        """The gate's weights per row; inside :meth:`fusing_only`, over its agents (never agent dropout's)."""
+        """The gate's weights per row as the model encodes: inside :meth:`fusing_only` over its
+        agents, English rows on the transformer alone with ``model.english_transformer_only``
+        (never agent dropout's draw)."""
         outputs = [agent(batch[agent.name]) for agent in self.agents]
-        keep = self._fusing_only_mask(outputs[0]) if self._fused_agents is not None else None
+        was_training = self.training
+        self.eval()  # the weights the model encodes with: never agent dropout's draw
+        try:
+            keep = self._agent_keep_mask(outputs[0], batch["language_ids"])
+        finally:
+            self.train(was_training)
         return self.fusion.weights(outputs, batch["language_ids"], keep)
 
     # -- inference -------------------------------------------------------------------------
@@ -247,6 +261,8 @@ class ArcaEncoder(nn.Module):
             "char_ngram_orders": list(self.config.char_ngram_orders),
             "language_aware_fusion": self.config.language_aware_fusion,
         }
+        if self.config.english_transformer_only:
+            settings["english_transformer_only"] = True
         if self._fused_agents is not None:
             settings["fused_agents"] = list(self._fused_agents)
         return describe(settings, weights_digest(self))

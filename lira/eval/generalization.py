@@ -105,6 +105,8 @@ SYSTEMS: dict[str, StudySystem] = {
                     {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS, "model.agent_dropout": 0.5}),
         StudySystem("default_transformer_contrastive", "contrastive + agents, Firefox + catalogs, + the contrastive term on the transformer agent (deep supervision)",
                     "agents", {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS, "arca.transformer_contrastive_weight": 1.0}),
+        StudySystem("default_english_transformer_only", "contrastive + agents, Firefox + catalogs, English on the transformer alone (views on the low-resource side only)",
+                    "agents", {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS, "model.english_transformer_only": True}),
         # -- peers at the same budget
         StudySystem("peer_kd_mse", "KD-MSE peer (Reimers & Gurevych: MiniLM teacher, MSE only)", "peer", KD_MSE),
         StudySystem("peer_contrastive", "contrastive only (in-batch translation ranking, as LaBSE), transformer agent", "peer", CONTRASTIVE_ONLY),

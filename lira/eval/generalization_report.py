@@ -148,6 +148,7 @@ def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("an additive margin of 0.3 (LaBSE's) on the translation's cosine in the contrastive term, on LiRA's default", "default_margin_0.3", False, "default_data_plus_gettext"),
         ("agent dropout 0.5 (each row leaves each character view out of its fusion with probability 0.5 in training), on LiRA's default", "default_agent_dropout", False, "default_data_plus_gettext"),
         ("the contrastive term also on the transformer agent's own vectors (deep supervision, weight 1), on LiRA's default", "default_transformer_contrastive", False, "default_data_plus_gettext"),
+        ("English encoded by the transformer alone, the character views fused on the low-resource side only, on LiRA's default", "default_english_transformer_only", False, "default_data_plus_gettext"),
     ]
     out = []
     for part, system, in_reference, *baseline in checks:
