@@ -103,7 +103,7 @@ class ModelConfig:
     probability, the gate renormalised over the agents kept (``LanguageAwareFusion``'s ``keep``).
     A row without its character views must still find its translation, so the transformer is trained
     to stand on its own and the other agents to add corrections to it rather than replace it.
-    Inference always fuses every agent. None or 0: off."""
+    Inference always fuses every agent (but for English rows under ``english_transformer_only``). None or 0: off."""
     english_transformer_only: bool | None = None
     """True: English text is encoded by the transformer alone (the character views left out of its
     fusion, in training and at inference); only the low-resource side fuses the views. The English

@@ -259,9 +259,21 @@ def test_english_transformer_only_encodes_english_with_the_transformer_alone(tin
     np.testing.assert_allclose(mixed[1], model.encode(TEXTS[1:2], lang="vi")[0], atol=1e-5)
     weights = model.gate_weights(model.prepare(TEXTS[:2], ["en", "vi"]))
     assert float(weights[0, 0]) == pytest.approx(1.0) and float(weights[1, 0]) < 0.999
-    model.train()  # in training too (the fusion keep mask joins agent dropout's, when that is on)
-    keep = model._agent_keep_mask(torch.zeros(2, 4), torch.tensor([model.language_id("en"), model.language_id("vi")]))
+    model.train()  # in training too
+    langs = torch.tensor([model.language_id("en"), model.language_id("vi")])
+    keep = model._agent_keep_mask(torch.zeros(2, 4), langs)
     assert keep.tolist() == [[True, False, False], [True, True, True]]
+    model.config.agent_dropout = 0.99  # joined with agent dropout's draw: English never gets a view back
+    torch.manual_seed(0)
+    keep = model._agent_keep_mask(torch.zeros(64, 4), langs.repeat(32))
+    assert not keep[0::2, 1:].any() and keep[:, 0].all() and not keep[1::2, 1:].all()
+    model.config.agent_dropout = None
+    model.eval()
+    blind = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "char_ngram", "romanized"], english_transformer_only=True,
+                                                                          language_aware_fusion=False))
+    blind.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("fusion.")}, strict=False)
+    assert blind.uses_language  # a language not given is identified, so English still skips the views
+    np.testing.assert_allclose(blind.encode(["Please restart the application."], lang=None), blind.encode(["Please restart the application."], lang="en"), atol=1e-6)
     other = ArcaEncoder.from_student(tiny_models["student"], ModelConfig(agents=["transformer", "char_ngram", "romanized"]))
     other.load_state_dict(model.state_dict())
     assert other.fingerprint() != model.fingerprint()  # no cache mixes the two

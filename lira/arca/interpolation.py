@@ -84,7 +84,7 @@ def start_model(model: ArcaEncoder, student: str | None = None, seed: int | None
 
 
 SHARED_SETTINGS = ("agents", "char_ngram_buckets", "char_ngram_dim", "char_ngram_orders", "language_embedding_dim", "language_aware_fusion",
-                   "pooling", "prompt_name", "instruction", "projection_dim", "max_seq_length", "encode_max_seq_length")
+                   "english_transformer_only", "pooling", "prompt_name", "instruction", "projection_dim", "max_seq_length", "encode_max_seq_length")
 """Model settings two mixed models must share: those that give the same tensors another meaning at
 encoding time (n-gram orders, pooling, prompt...) without changing their names or shapes."""
 

@@ -98,8 +98,9 @@ class ArcaEncoder(nn.Module):
 
     @property
     def uses_language(self) -> bool:
-        """Whether the output depends on the input's language (a language-aware gate over several agents)."""
-        return self.fusion.num_agents > 1 and self.fusion.language_embedding is not None
+        """Whether the output depends on the input's language (several agents, and a language-aware
+        gate or English on the transformer alone)."""
+        return self.fusion.num_agents > 1 and (self.fusion.language_embedding is not None or bool(self.config.english_transformer_only))
 
     def language_id(self, lang: str | None) -> int:
         if lang is None:
@@ -181,14 +182,14 @@ class ArcaEncoder(nn.Module):
         """The gate's weights per row as the model encodes: inside :meth:`fusing_only` over its
         agents, English rows on the transformer alone with ``model.english_transformer_only``
         (never agent dropout's draw)."""
-        outputs = [agent(batch[agent.name]) for agent in self.agents]
         was_training = self.training
-        self.eval()  # the weights the model encodes with: never agent dropout's draw
+        self.eval()  # the weights the model encodes with: no dropout, never agent dropout's draw
         try:
+            outputs = [agent(batch[agent.name]) for agent in self.agents]
             keep = self._agent_keep_mask(outputs[0], batch["language_ids"])
+            return self.fusion.weights(outputs, batch["language_ids"], keep)
         finally:
             self.train(was_training)
-        return self.fusion.weights(outputs, batch["language_ids"], keep)
 
     # -- inference -------------------------------------------------------------------------
     @property
