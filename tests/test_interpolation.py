@@ -366,3 +366,23 @@ def test_a_soup_holds_the_tensors_its_ingredients_share_once(trained_dir, tmp_pa
     assert shared and all(first[k] is other[k] for k in shared)
     soup = ArcaEncoder.load(out).state_dict()
     torch.testing.assert_close(soup["fusion.gate.bias"], first["fusion.gate.bias"] + 0.15)
+
+
+def test_a_soup_checks_every_ingredient_before_it_scores_any(trained_dir, second_dir, tmp_path, monkeypatch):
+    import lira.arca.interpolation as interpolation
+    from lira.arca.interpolation import greedy_soup
+
+    path, _ = trained_dir
+    stranger = ArcaEncoder.load(path)
+    stranger.card_facts = {**stranger.card_facts, "train": {"seed": 8}, "config": {**stranger.card_facts["config"], "train": {"seed": 8}}}
+    stranger.save(tmp_path / "stranger")
+    calls = []
+
+    def score(model):
+        calls.append(1)
+        return 1.0
+
+    monkeypatch.setattr(interpolation, "scoring_cache", lambda *args: calls.append("dry pass"))  # the costly part before scoring
+    with pytest.raises(ValueError, match="seed 8"):
+        greedy_soup([path, second_dir, tmp_path / "stranger"], tmp_path / "soup", score, progress=False)
+    assert not calls  # no dry pass, no scoring: the third folder was refused first

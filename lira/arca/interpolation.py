@@ -334,26 +334,27 @@ def greedy_soup(
     if len({d.resolve() for d in dirs}) != len(dirs):
         raise ValueError(f"a soup's models must be different folders, got {[str(d) for d in dirs]}")
     _refuse_output_holding(out_dir, dirs)
-    from lira.models.prefix_cache import frozen_fingerprint
+    from lira.models.prefix_cache import evaluation_cache, frozen_fingerprint
 
     model = ArcaEncoder.load(dirs[0], device=device)
     _refuse_mixed(model, str(dirs[0]))
     first = {k: v.clone() for k, v in model.state_dict().items()}
     states = {str(dirs[0]): first}
     cards = {str(dirs[0]): model.card_facts}
-    cache = None
+    probe = evaluation_cache(model) if prefix_cache else None
+    frozen = frozen_fingerprint(model, probe.frozen_layers) if probe is not None else None
     # One ingredient in memory at a time, and of each only the tensors that differ from the first
     # model's (the trained top layers, agents and gate): the frozen embeddings and lower layers,
-    # most of the model, are held once however many ingredients the soup has.
-    for i, d in enumerate(dirs[1:]):
+    # most of the model, are held once however many ingredients the soup has. Every ingredient is
+    # checked before the cache's dry pass, so a bad folder fails fast.
+    for d in dirs[1:]:
         other = other_model(model, dirs[0], d, device=device, option="soup ingredient")  # one start, one encoding: checked
-        if i == 0 and prefix_cache:
-            cache = scoring_cache(model, other, score)
-        elif cache is not None and frozen_fingerprint(other, cache.frozen_layers) != cache.fingerprint:
-            cache = None  # one cache serves every mix only if every ingredient kept the same frozen layers
+        if frozen is not None and frozen_fingerprint(other, probe.frozen_layers) != frozen:  # type: ignore[union-attr]
+            frozen = None  # one cache serves every mix only if every ingredient kept the same frozen layers
         states[str(d)] = {k: first[k] if torch.equal(v, first[k]) else v.clone() for k, v in other.state_dict().items()}
         cards[str(d)] = other.card_facts
         del other
+    cache = scoring_cache(model, model, score) if frozen is not None else None
 
     def scored(members: list[str]) -> float:
         model.load_state_dict(averaged_state([states[m] for m in members]))
