@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lira.arca.interpolation import ALPHA_GRID, SOUP_GRID, choose_alpha, dev_scorer, other_model, run_settings, start_model  # noqa: E402
+from lira.arca.interpolation import choose_alpha, dev_scorer, mix_partner  # noqa: E402
 from lira.arca.model import ArcaEncoder  # noqa: E402
 
 
@@ -41,11 +41,7 @@ def main() -> None:
         raise SystemExit(f"{args.model}: no trained model (run `lira demo` first, or give --model)")
 
     model = ArcaEncoder.load(args.model, device="cpu")
-    if args.other:
-        partner, grid = other_model(model, args.model, args.other, device="cpu"), SOUP_GRID
-    else:
-        student, seed = run_settings(model)
-        partner, grid = start_model(model, student, seed), ALPHA_GRID
+    partner, _, _, grid = mix_partner(model, args.model, args.other, device="cpu")
     if args.products_dev:
         from lira.eval.product_dev import ProductDevScore
 

@@ -203,11 +203,10 @@ def soup(
     if products_dev is not None:
         score, score_name = _product_dev_score(products_dev, intents, corpus_size)
     else:
-        from lira.arca.model import ArcaEncoder
-
-        if not (Path(model_dirs[0]) / "arca.json").exists():
-            raise typer.BadParameter(f"{model_dirs[0]}: not a LiRA model folder (no arca.json)", param_hint="MODEL_DIRS")
-        score, score_name = dev_scorer(ArcaEncoder.load(model_dirs[0], device="cpu")), "the first model's bitext dev score"
+        try:  # the first model's card names its dev sets; greedy_soup loads the weights, once
+            score, score_name = dev_scorer(model_dirs[0]), "the first model's bitext dev score"
+        except (ValueError, FileNotFoundError) as err:
+            raise typer.BadParameter(str(err), param_hint="MODEL_DIRS") from err
     try:
         out = greedy_soup(model_dirs, out_dir, score, score_name=score_name, prefix_cache=prefix_cache)
     except (ValueError, FileNotFoundError) as err:

@@ -386,3 +386,34 @@ def test_a_soup_checks_every_ingredient_before_it_scores_any(trained_dir, second
     with pytest.raises(ValueError, match="seed 8"):
         greedy_soup([path, second_dir, tmp_path / "stranger"], tmp_path / "soup", score, progress=False)
     assert not calls  # no dry pass, no scoring: the third folder was refused first
+
+
+def test_lira_soup_loads_each_model_once_and_reads_the_dev_sets_from_the_card(trained_dir, second_dir, tmp_path, monkeypatch):
+    import lira.arca.interpolation as interpolation
+    import lira.eval.dev as dev
+
+    path, _ = trained_dir
+    built = []
+
+    class FakeEvaluator:  # records the run config the scorer was built from; scores a constant
+        @classmethod
+        def from_config(cls, config):
+            built.append(config)
+            return cls()
+
+        def __call__(self, encoder, english_kept=True):
+            return {"dev_score": 0.5}
+
+    monkeypatch.setattr(dev, "DevEvaluator", FakeEvaluator)
+    loads = []
+    real_load = ArcaEncoder.load.__func__
+    monkeypatch.setattr(ArcaEncoder, "load", classmethod(lambda cls, p, device=None: loads.append(str(p)) or real_load(cls, p, device)))
+    scorer = interpolation.dev_scorer(path)  # a folder: only its card is read
+    assert not loads and built[0].train.seed == 7 and built[0].model.student == json.loads((path / "arca.json").read_text())["card"]["config"]["model"]["student"]
+    assert scorer(None) == 0.5
+    result = CliRunner().invoke(app, ["soup", str(tmp_path / "soup"), str(path), str(second_dir)])
+    assert result.exit_code == 0, result.output
+    assert sorted(loads) == sorted([str(path), str(second_dir)])  # each ingredient once, the first included
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(app, ["soup", str(tmp_path / "soup2"), str(tmp_path / "empty"), str(path)])
+    assert result.exit_code != 0 and "no arca.json" in result.output

@@ -41,6 +41,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -49,7 +50,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from lira.arca.model import ArcaEncoder
+from lira.arca.model import ARCA_CONFIG_FILE, ArcaEncoder
 
 DEFAULT_STUDENT = "offline:multilingual-e5-small"
 ALPHA_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -154,13 +155,28 @@ def interpolated_state(trained: dict[str, torch.Tensor], start: dict[str, torch.
     return out
 
 
-def dev_scorer(model: ArcaEncoder) -> Callable[[ArcaEncoder], float]:
+def card_facts(model_dir: str | Path) -> dict[str, Any]:
+    """A saved model's card (what :attr:`ArcaEncoder.card_facts` holds once loaded), read from its
+    ``arca.json`` without loading any weights."""
+    meta_path = Path(model_dir) / ARCA_CONFIG_FILE
+    if not meta_path.exists():
+        raise FileNotFoundError(f"{model_dir}: not a LiRA Arca model (no {ARCA_CONFIG_FILE})")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{meta_path}: not valid JSON (line {err.lineno}: {err.msg})") from err
+    return dict(meta.get("card") or {})
+
+
+def dev_scorer(model: ArcaEncoder | str | Path) -> Callable[[ArcaEncoder], float]:
     """The dev score (:func:`lira.eval.dev.dev_score`) on the dev sets of the model's own run
-    config (its card), else LiRA's default dev sets."""
+    config (its card), else LiRA's default dev sets. ``model``: a loaded model, or a model folder
+    (only its card is read: a soup loads its ingredients itself)."""
     from lira.config import LiraConfig
     from lira.eval.dev import DevEvaluator
 
-    evaluator = DevEvaluator.from_config(LiraConfig.from_dict(model.card_facts.get("config"), source="the model card's run config"))
+    facts = model.card_facts if isinstance(model, ArcaEncoder) else card_facts(model)
+    evaluator = DevEvaluator.from_config(LiraConfig.from_dict(facts.get("config"), source="the model card's run config"))
     # the English neighbourhoods are not part of the score (and a dry pass must not set their reference)
     return lambda encoder: float(evaluator(encoder, english_kept=False)["dev_score"])
 
@@ -232,6 +248,22 @@ def choose_alpha(
     return best, curve
 
 
+def mix_partner(model: ArcaEncoder, model_dir: str | Path, other: str | Path | None = None, *, student: str | None = None,
+                seed: int | None = None, device: str | None = None) -> tuple[ArcaEncoder, str, int | None, tuple[float, ...]]:
+    """What ``model`` is mixed with: the second trained model ``other`` (checked by
+    :func:`other_model`; a soup has no start to name, so ``student`` and ``seed`` must be None),
+    else its start (:func:`start_model`, the run's student and seed unless given). Returns the
+    partner, the start's student and seed (the card records them) and the dev grid that fits the
+    mix (:data:`SOUP_GRID` or :data:`ALPHA_GRID`)."""
+    run_student, run_seed = run_settings(model)
+    if other is not None:
+        if student is not None or seed is not None:
+            raise ValueError("--student and --seed name the start, and a mix with a second trained model (--with) has none")
+        return other_model(model, model_dir, other, device=device), run_student, run_seed, SOUP_GRID
+    student, seed = student or run_student, run_seed if seed is None else seed
+    return start_model(model, student, seed), student, seed, ALPHA_GRID
+
+
 def interpolate_model(
     model_dir: str | Path,
     alpha: float | str,
@@ -262,18 +294,10 @@ def interpolate_model(
     _refuse_output_holding(out_dir, (model_dir, other))
     model = ArcaEncoder.load(model_dir, device=device)
     _refuse_mixed(model, str(model_dir))
-    run_student, run_seed = run_settings(model)
-    if other is not None:
-        if student is not None or seed is not None:
-            raise ValueError("--student and --seed name the start, and a mix with a second trained model (--with) has none")
-        partner = other_model(model, model_dir, other, device=device)
-        student, seed = run_student, run_seed
-    else:
-        student, seed = student or run_student, run_seed if seed is None else seed
-        partner = start_model(model, student, seed)
+    partner, student, seed, default_grid = mix_partner(model, model_dir, other, student=student, seed=seed, device=device)
     curve: dict[float, float] | None = None
     if alpha == "auto":
-        grid = grid or (SOUP_GRID if other is not None else ALPHA_GRID)
+        grid = grid or default_grid
         alpha, curve = choose_alpha(model, partner, score or dev_scorer(model), grid, partner=partner_name, progress=progress,
                                     prefix_cache=prefix_cache)
     else:
