@@ -107,6 +107,10 @@ SYSTEMS: dict[str, StudySystem] = {
                     "agents", {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS, "arca.transformer_contrastive_weight": 1.0}),
         StudySystem("default_english_transformer_only", "contrastive + agents, Firefox + catalogs, English on the transformer alone (views on the low-resource side only)",
                     "agents", {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS, "model.english_transformer_only": True}),
+        StudySystem("default_head_lr_2e-4", "contrastive + agents, Firefox + catalogs, agents and gate at learning rate 2e-4 (not 1e-3)",
+                    "optimisation", {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS, "train.head_learning_rate": 2e-4}),
+        StudySystem("default_head_lr_1e-4", "contrastive + agents, Firefox + catalogs, agents and gate at learning rate 1e-4 (not 1e-3)",
+                    "optimisation", {**CONTRASTIVE_ONLY, "model.agents": ALL_AGENTS, **EXTRA_CATALOGS, "train.head_learning_rate": 1e-4}),
         # -- peers at the same budget
         StudySystem("peer_kd_mse", "KD-MSE peer (Reimers & Gurevych: MiniLM teacher, MSE only)", "peer", KD_MSE),
         StudySystem("peer_contrastive", "contrastive only (in-batch translation ranking, as LaBSE), transformer agent", "peer", CONTRASTIVE_ONLY),

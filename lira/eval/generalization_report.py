@@ -149,6 +149,8 @@ def parts_verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ("agent dropout 0.5 (each row leaves each character view out of its fusion with probability 0.5 in training), on LiRA's default", "default_agent_dropout", False, "default_data_plus_gettext"),
         ("the contrastive term also on the transformer agent's own vectors (deep supervision, weight 1), on LiRA's default", "default_transformer_contrastive", False, "default_data_plus_gettext"),
         ("English encoded by the transformer alone, the character views fused on the low-resource side only, on LiRA's default", "default_english_transformer_only", False, "default_data_plus_gettext"),
+        ("the agents and the gate at learning rate 2e-4 instead of 1e-3 (the transformer's stays 5e-5), on LiRA's default", "default_head_lr_2e-4", False, "default_data_plus_gettext"),
+        ("the agents and the gate at learning rate 1e-4 instead of 1e-3, on LiRA's default", "default_head_lr_1e-4", False, "default_data_plus_gettext"),
     ]
     out = []
     for part, system, in_reference, *baseline in checks:
