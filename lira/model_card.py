@@ -230,11 +230,11 @@ def write_card(folder: str | Path, model_config: Mapping[str, Any], facts: Mappi
 def update_card(model_dir: str | Path, **facts: Any) -> Path:
     """Add ``facts`` to a saved model's card (``arca.json``'s ``card`` and ``README.md``), e.g. the
     dev scores that training knows only once the kept model is settled."""
-    from lira.arca.model import ARCA_CONFIG_FILE
+    from lira.arca.model import ARCA_CONFIG_FILE, read_model_meta
 
     model_dir = Path(model_dir)
     meta_path = model_dir / ARCA_CONFIG_FILE
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = read_model_meta(model_dir)
     meta["card"] = {**meta.get("card", {}), **{k: v for k, v in facts.items() if v is not None}}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return write_card(model_dir, meta["model"], meta["card"])

@@ -382,7 +382,7 @@ def test_a_soup_checks_every_ingredient_before_it_scores_any(trained_dir, second
         calls.append(1)
         return 1.0
 
-    monkeypatch.setattr(interpolation, "scoring_cache", lambda *args: calls.append("dry pass"))  # the costly part before scoring
+    monkeypatch.setattr(interpolation, "_filled_for_score", lambda *args: calls.append("dry pass"))  # the costly part before scoring
     with pytest.raises(ValueError, match="seed 8"):
         greedy_soup([path, second_dir, tmp_path / "stranger"], tmp_path / "soup", score, progress=False)
     assert not calls  # no dry pass, no scoring: the third folder was refused first

@@ -41,7 +41,6 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -50,7 +49,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from lira.arca.model import ARCA_CONFIG_FILE, ArcaEncoder
+from lira.arca.model import ArcaEncoder, read_model_meta
 
 DEFAULT_STUDENT = "offline:multilingual-e5-small"
 ALPHA_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -155,19 +154,6 @@ def interpolated_state(trained: dict[str, torch.Tensor], start: dict[str, torch.
     return out
 
 
-def card_facts(model_dir: str | Path) -> dict[str, Any]:
-    """A saved model's card (what :attr:`ArcaEncoder.card_facts` holds once loaded), read from its
-    ``arca.json`` without loading any weights."""
-    meta_path = Path(model_dir) / ARCA_CONFIG_FILE
-    if not meta_path.exists():
-        raise FileNotFoundError(f"{model_dir}: not a LiRA Arca model (no {ARCA_CONFIG_FILE})")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{meta_path}: not valid JSON (line {err.lineno}: {err.msg})") from err
-    return dict(meta.get("card") or {})
-
-
 def dev_scorer(model: ArcaEncoder | str | Path) -> Callable[[ArcaEncoder], float]:
     """The dev score (:func:`lira.eval.dev.dev_score`) on the dev sets of the model's own run
     config (its card), else LiRA's default dev sets. ``model``: a loaded model, or a model folder
@@ -175,7 +161,7 @@ def dev_scorer(model: ArcaEncoder | str | Path) -> Callable[[ArcaEncoder], float
     from lira.config import LiraConfig
     from lira.eval.dev import DevEvaluator
 
-    facts = model.card_facts if isinstance(model, ArcaEncoder) else card_facts(model)
+    facts = model.card_facts if isinstance(model, ArcaEncoder) else dict(read_model_meta(model).get("card") or {})
     evaluator = DevEvaluator.from_config(LiraConfig.from_dict(facts.get("config"), source="the model card's run config"))
     # the English neighbourhoods are not part of the score (and a dry pass must not set their reference)
     return lambda encoder: float(evaluator(encoder, english_kept=False)["dev_score"])
@@ -209,6 +195,12 @@ def scoring_cache(model: ArcaEncoder, start: ArcaEncoder, score: Callable[[Any],
     cache = evaluation_cache(model)
     if cache is None or frozen_fingerprint(start, cache.frozen_layers) != frozen_fingerprint(model, cache.frozen_layers):
         return None
+    return _filled_for_score(model, cache, score)
+
+
+def _filled_for_score(model: ArcaEncoder, cache: Any, score: Callable[[Any], float]) -> Any:
+    """``cache`` filled with ``model``'s frozen-layer states of every text ``score`` encodes (found
+    by a dry pass), or None where ``score`` encodes nothing through ``encode``."""
     recorder = _RecordingEncoder(model)
     score(recorder)
     if not recorder.texts:  # a score that encodes nothing through ``encode``: nothing to cache
@@ -378,7 +370,7 @@ def greedy_soup(
         states[str(d)] = {k: first[k] if torch.equal(v, first[k]) else v.clone() for k, v in other.state_dict().items()}
         cards[str(d)] = other.card_facts
         del other
-    cache = scoring_cache(model, model, score) if frozen is not None else None
+    cache = _filled_for_score(model, probe, score) if frozen is not None else None  # the ingredients' frozen layers are checked above
 
     def scored(members: list[str]) -> float:
         model.load_state_dict(averaged_state([states[m] for m in members]))

@@ -290,10 +290,7 @@ class ArcaEncoder(nn.Module):
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> "ArcaEncoder":
         path = Path(path)
-        meta_path = path / ARCA_CONFIG_FILE
-        if not meta_path.exists():
-            raise FileNotFoundError(f"{path}: not a LiRA Arca model (no {ARCA_CONFIG_FILE}); use ArcaEncoder.from_student for a plain model")
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = read_model_meta(path)
         config = ModelConfig(**meta["model"])
         device = default_device(device)
         student = SentenceTransformer(str(path / STUDENT_DIR), device=device)
@@ -318,6 +315,18 @@ class ArcaEncoder(nn.Module):
         config = config or ModelConfig()
         device = default_device(device)
         return cls(load_sentence_transformer(name, device=device, model_config=config), config).to(device)
+
+
+def read_model_meta(model_dir: str | Path) -> dict[str, Any]:
+    """A saved model's ``arca.json``: its model settings (``model``) and card (``card``), read
+    without loading any weights; a folder without one, or with a broken one, is named in the error."""
+    meta_path = Path(model_dir) / ARCA_CONFIG_FILE
+    if not meta_path.exists():
+        raise FileNotFoundError(f"{model_dir}: not a LiRA Arca model (no {ARCA_CONFIG_FILE}); use ArcaEncoder.from_student for a plain model")
+    try:
+        return json.loads(meta_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{meta_path}: not valid JSON (line {err.lineno}: {err.msg})") from err
 
 
 def move_to_device(batch: Any, device: torch.device) -> Any:
